@@ -1,0 +1,20 @@
+//! `factory-core`: the pure heart of the image factory.
+//!
+//! Everything that decides *what* the factory answers lives here, with no I/O,
+//! so that the Cloudflare Worker (wasm32), the Lambda builder and the
+//! standalone binary behave identically and are tested once:
+//!
+//! - [`schematic`]: strict parsing, go-yaml-compatible canonical YAML, IDs.
+//! - [`version`], [`quirks`], [`catalog`]: Talos versions, version-gated
+//!   behaviour, and the versions/extensions/overlays catalogs.
+//! - [`arch`], [`platform`]: the vocabulary of image paths.
+//!
+//! Adapters supply storage, builds and clocks through the frontend's platform
+//! trait and only move bytes.
+
+pub mod arch;
+pub mod catalog;
+pub mod platform;
+pub mod quirks;
+pub mod schematic;
+pub mod version;
