@@ -1,0 +1,76 @@
+//! Request handlers, one file per group of routes, and the lookups they share.
+
+mod health;
+mod image;
+mod meta;
+mod pxe;
+mod registry;
+mod schematics;
+
+use http::StatusCode;
+
+use crate::catalog::ReleaseCatalog;
+use crate::schematic::{Schematic, SchematicId};
+use crate::version::TalosVersion;
+
+use super::error::ApiError;
+use super::router::Endpoint;
+use super::{Frontend, Platform, Request, Response};
+
+impl<P: Platform> Frontend<P> {
+    pub(super) async fn dispatch(&self, endpoint: Endpoint, request: &Request) -> Response<P::Object> {
+        let result = match endpoint {
+            Endpoint::Root => Ok(self.root()),
+            Endpoint::Healthz => Ok(self.healthz()),
+            Endpoint::Readyz => Ok(self.readyz().await),
+            Endpoint::LlmsTxt => Ok(self.llms_txt()),
+            Endpoint::SchematicCreate => self.create_schematic(request).await,
+            Endpoint::SchematicGet { id } => self.get_schematic(&id).await,
+            Endpoint::Versions => self.versions(request).await,
+            Endpoint::Extensions { version } => self.extensions(&version).await,
+            Endpoint::Overlays { version } => self.overlays(&version).await,
+            Endpoint::CosignPublicKey => self.cosign_public_key(),
+            Endpoint::SecureBootCert => self.secureboot_cert(),
+            Endpoint::Image { schematic, version, path } => {
+                self.image(request, &schematic, &version, &path).await
+            }
+            Endpoint::Pxe { schematic, version, path } => self.pxe(&schematic, &version, &path).await,
+            Endpoint::Registry { rest } => return self.registry(request, &rest).await,
+        };
+        let response = result.unwrap_or_else(ApiError::into_text_response);
+        if request.method() == http::Method::HEAD { super::response::without_body(response) } else { response }
+    }
+
+    /// Loads a schematic by the ID in a path. Malformed IDs are reported as
+    /// unknown, as upstream does.
+    pub(super) async fn load_schematic(&self, id: &str) -> Result<(SchematicId, Schematic), ApiError> {
+        let parsed: SchematicId = id.parse().map_err(|_| ApiError::schematic_not_found(id))?;
+        let yaml = self.platform.get_schematic(&parsed).await?.ok_or_else(|| ApiError::schematic_not_found(id))?;
+        let schematic = Schematic::parse(yaml.as_bytes()).map_err(|e| ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "internal server error".into(),
+            oci_code: None,
+            internal: Some(format!("stored schematic {id} does not parse: {e}")),
+        })?;
+        Ok((parsed, schematic))
+    }
+
+    /// Parses a version from a path (400 if malformed) and checks that it is
+    /// served (404 with upstream's text if not).
+    pub(super) async fn available_version(&self, raw: &str) -> Result<TalosVersion, ApiError> {
+        let version: TalosVersion = raw.parse().map_err(|e: crate::version::InvalidVersion| ApiError::bad_request(e.to_string()))?;
+        let versions = self.platform.versions().await?;
+        if versions.contains(&version) { Ok(version) } else { Err(ApiError::version_not_available(&version)) }
+    }
+
+    /// The catalog of an available version.
+    pub(super) async fn release(&self, version: &TalosVersion) -> Result<ReleaseCatalog, ApiError> {
+        Ok(self.platform.release(version).await?)
+    }
+}
+
+/// The value of a query parameter, percent-decoded.
+pub(super) fn query_param(request: &Request, name: &str) -> Option<String> {
+    let query = request.uri().query()?;
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
