@@ -8,12 +8,16 @@
 //! - [`version`], [`quirks`], [`catalog`]: Talos versions, version-gated
 //!   behaviour, and the versions/extensions/overlays catalogs.
 //! - [`arch`], [`platform`]: the vocabulary of image paths.
+//! - [`cmdline`]: the Talos kernel command line, as the imager assembles it.
+//! - [`ipxe`]: the iPXE boot scripts served under `/pxe/`.
 //!
 //! Adapters supply storage, builds and clocks through the frontend's platform
 //! trait and only move bytes.
 
 pub mod arch;
 pub mod catalog;
+pub mod cmdline;
+pub mod ipxe;
 pub mod platform;
 pub mod quirks;
 pub mod schematic;
