@@ -8,6 +8,8 @@
 //! - [`version`], [`quirks`], [`catalog`]: Talos versions, version-gated
 //!   behaviour, and the versions/extensions/overlays catalogs.
 //! - [`arch`], [`platform`]: the vocabulary of image paths.
+//! - [`registry`]: the OCI `/v2/` frontend's routes, names, digests, error
+//!   bodies, cosign payloads and referrers.
 //!
 //! Adapters supply storage, builds and clocks through the frontend's platform
 //! trait and only move bytes.
@@ -16,5 +18,6 @@ pub mod arch;
 pub mod catalog;
 pub mod platform;
 pub mod quirks;
+pub mod registry;
 pub mod schematic;
 pub mod version;
