@@ -10,6 +10,10 @@
 //! - [`arch`], [`platform`]: the vocabulary of image paths.
 //! - [`cmdline`]: the Talos kernel command line, as the imager assembles it.
 //! - [`ipxe`]: the iPXE boot scripts served under `/pxe/`.
+//! - [`registry`]: the OCI `/v2/` frontend's routes, names, digests, error
+//!   bodies, cosign payloads and referrers.
+//! - [`frontend`]: every HTTP, PXE and registry route, over a small
+//!   [`frontend::Platform`] trait for what differs per deployment.
 //!
 //! Adapters supply storage, builds and clocks through the frontend's platform
 //! trait and only move bytes.
@@ -17,8 +21,10 @@
 pub mod arch;
 pub mod catalog;
 pub mod cmdline;
+pub mod frontend;
 pub mod ipxe;
 pub mod platform;
 pub mod quirks;
+pub mod registry;
 pub mod schematic;
 pub mod version;
