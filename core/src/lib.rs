@@ -27,4 +27,5 @@ pub mod platform;
 pub mod quirks;
 pub mod registry;
 pub mod schematic;
+mod url;
 pub mod version;

@@ -44,6 +44,8 @@ pub struct MemoryPlatform {
     pub failing_builds: Option<String>,
     /// Readiness to report.
     pub readiness: Option<String>,
+    /// talosctl binaries published for every version ≥1.11.
+    pub talosctl: Vec<String>,
     /// PEM served at `/oci/cosign/signing-key.pub`.
     pub cosign_public_key: Option<String>,
     /// PEM served at `/secureboot/signing-cert.pem`.
@@ -218,6 +220,28 @@ impl Platform for MemoryPlatform {
 
     async fn referrers(&self, _repository: &str, digest: &Digest) -> Result<Vec<Descriptor>, PlatformError> {
         Ok(lock(&self.referrers).get(&digest.to_string()).cloned().unwrap_or_default())
+    }
+
+    async fn talosctl_binaries(&self, _version: &TalosVersion) -> Result<Vec<String>, PlatformError> {
+        Ok(self.talosctl.clone())
+    }
+
+    async fn talosctl_asset(&self, version: &TalosVersion, name: &str) -> Result<Option<AssetRecord>, PlatformError> {
+        if !self.talosctl.iter().any(|n| n == name) {
+            return Ok(None);
+        }
+        let bytes = Bytes::from(format!("fake {name} {version}\n"));
+        let key: AssetKey = hex::encode(Sha256::digest(format!("talosctl/{version}/{name}")))
+            .parse()
+            .map_err(|_| PlatformError::Internal("asset key".into()))?;
+        let record = AssetRecord {
+            key: key.clone(),
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            sha512: hex::encode(Sha512::digest(&bytes)),
+        };
+        lock(&self.assets).insert(key.as_str().to_owned(), (record.clone(), bytes));
+        Ok(Some(record))
     }
 
     fn cosign_public_key_pem(&self) -> Option<String> {

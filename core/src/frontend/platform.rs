@@ -188,6 +188,15 @@ pub trait Platform {
     /// Manifests whose subject is `digest` (OCI 1.1 referrers).
     async fn referrers(&self, repository: &str, digest: &Digest) -> Result<Vec<Descriptor>, PlatformError>;
 
+    /// File names of the `talosctl` binaries published for a version
+    /// (`talosctl-linux-amd64`, `talosctl-windows-arm64.exe`, ...). Only asked
+    /// for versions that have them (≥1.11).
+    async fn talosctl_binaries(&self, version: &TalosVersion) -> Result<Vec<String>, PlatformError>;
+
+    /// One `talosctl` binary as a stored asset (fetched from upstream if
+    /// needed); `None` if the version has no such binary.
+    async fn talosctl_asset(&self, version: &TalosVersion, name: &str) -> Result<Option<AssetRecord>, PlatformError>;
+
     /// The PEM public key installer signatures verify with.
     fn cosign_public_key_pem(&self) -> Option<String>;
 

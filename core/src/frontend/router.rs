@@ -28,6 +28,8 @@ pub(crate) enum Endpoint {
     Extensions { version: String },
     Overlays { version: String },
     SecureBootCert,
+    TalosctlList { version: String },
+    Talosctl { version: String, path: String },
 }
 
 const GET_HEAD: &[Method] = &[Method::GET, Method::HEAD];
@@ -67,6 +69,10 @@ pub(crate) fn match_path(path: &str) -> Option<(Endpoint, &'static [Method])> {
             (Endpoint::Overlays { version: decode(v) }, GET)
         }
         ["secureboot", "signing-cert.pem"] => (Endpoint::SecureBootCert, GET),
+        ["talosctl", v] if !v.is_empty() => (Endpoint::TalosctlList { version: decode(v) }, GET),
+        ["talosctl", v, p] if !v.is_empty() && !p.is_empty() => {
+            (Endpoint::Talosctl { version: decode(v), path: decode(p) }, GET_HEAD)
+        }
         _ => return None,
     };
     Some(m)

@@ -12,8 +12,9 @@ pub const EMPTY_ID: &str = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f
 pub const EXTERNAL: &str = "http://127.0.0.1:8080/";
 pub const PXE: &str = "http://localhost:8080/";
 
-pub const VERSIONS: [&str; 8] =
-    ["v1.5.1", "v1.7.0", "v1.8.2", "v1.9.4", "v1.10.2", "v1.11.0", "v1.12.0", "v1.13.0"];
+pub const VERSIONS: [&str; 8] = [
+    "v1.5.1", "v1.7.0", "v1.8.2", "v1.9.4", "v1.10.2", "v1.11.0", "v1.12.0", "v1.13.0",
+];
 
 fn extension(name: &str, tag: &str) -> ExtensionEntry {
     ExtensionEntry {
@@ -26,7 +27,11 @@ fn extension(name: &str, tag: &str) -> ExtensionEntry {
 }
 
 pub fn catalog(version: &TalosVersion) -> ReleaseCatalog {
-    let gasket = if version.core_at_least(1, 7, 0) { "gasket-driver" } else { "gasket" };
+    let gasket = if version.core_at_least(1, 7, 0) {
+        "gasket-driver"
+    } else {
+        "gasket"
+    };
     let overlays = if version.core_at_least(1, 7, 0) {
         vec![OverlayEntry {
             name: "rpi_generic".into(),
@@ -38,11 +43,26 @@ pub fn catalog(version: &TalosVersion) -> ReleaseCatalog {
         Vec::new()
     };
     ReleaseCatalog {
-        extensions: vec![extension("amd-ucode", "20230804"), extension("gvisor", "20231214.0"), extension(gasket, "1")],
+        extensions: vec![
+            extension("amd-ucode", "20230804"),
+            extension("gvisor", "20231214.0"),
+            extension(gasket, "1"),
+        ],
         overlays,
         imager_digest: format!("sha256:{:064x}", version.minor()),
         installer_base_digest: format!("sha256:{:064x}", 1000 + version.minor()),
     }
+}
+
+fn releases() -> Vec<(TalosVersion, ReleaseCatalog)> {
+    VERSIONS
+        .iter()
+        .map(|v| {
+            let v: TalosVersion = v.parse().unwrap();
+            let c = catalog(&v);
+            (v, c)
+        })
+        .collect()
 }
 
 pub struct Setup {
@@ -53,24 +73,23 @@ pub struct Setup {
 
 impl Default for Setup {
     fn default() -> Self {
-        Setup { redirect_base: None, failing_builds: None, secureboot: true }
+        Setup {
+            redirect_base: None,
+            failing_builds: None,
+            secureboot: true,
+        }
     }
 }
 
 pub fn frontend_with(setup: Setup) -> Frontend<MemoryPlatform> {
-    let releases = VERSIONS
-        .iter()
-        .map(|v| {
-            let v: TalosVersion = v.parse().unwrap();
-            let c = catalog(&v);
-            (v, c)
-        })
-        .collect();
+    let releases = releases();
     let mut platform = MemoryPlatform::new(releases).with_broken(vec!["1.13.1".parse().unwrap()]);
     platform.redirect_base = setup.redirect_base;
     platform.failing_builds = setup.failing_builds;
-    platform.cosign_public_key = Some("-----BEGIN PUBLIC KEY-----\ncosign\n-----END PUBLIC KEY-----\n".into());
-    platform.secureboot_cert = Some("-----BEGIN CERTIFICATE-----\nsb\n-----END CERTIFICATE-----\n".into());
+    platform.cosign_public_key =
+        Some("-----BEGIN PUBLIC KEY-----\ncosign\n-----END PUBLIC KEY-----\n".into());
+    platform.secureboot_cert =
+        Some("-----BEGIN CERTIFICATE-----\nsb\n-----END CERTIFICATE-----\n".into());
     Frontend::new(
         platform,
         FrontendConfig {
@@ -82,6 +101,15 @@ pub fn frontend_with(setup: Setup) -> Frontend<MemoryPlatform> {
         },
     )
     .unwrap()
+}
+
+pub fn frontend_with_talosctl(names: &[&str]) -> Frontend<MemoryPlatform> {
+    let f = frontend();
+    let config = f.config().clone();
+    let releases = releases();
+    let mut platform = MemoryPlatform::new(releases);
+    platform.talosctl = names.iter().map(|n| n.to_string()).collect();
+    Frontend::new(platform, config).unwrap()
 }
 
 pub fn frontend() -> Frontend<MemoryPlatform> {
@@ -131,7 +159,11 @@ pub async fn send(
         Body::Bytes(b) => b,
         Body::Object(b) => b,
     };
-    Reply { status: parts.status, headers: parts.headers, body }
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
 }
 
 pub async fn get(f: &Frontend<MemoryPlatform>, uri: &str) -> Reply {

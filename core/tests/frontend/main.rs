@@ -1,6 +1,12 @@
 //! Route tests of the shared frontend over the in-memory platform: statuses,
 //! headers and exact bodies, including upstream's error texts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
 
 mod harness;
 

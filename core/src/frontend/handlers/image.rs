@@ -22,10 +22,10 @@ use super::super::platform::{AssetRecord, Delivery, DeliveryRequest};
 use super::super::range::{self, RangeRequest};
 use super::super::response::{self, Body, Response};
 use super::super::{Frontend, Platform, Request};
-use super::query_param;
+use super::{enhance_error, query_param};
 
 /// What is being served: bytes made here, or a stored asset.
-enum Source {
+pub(super) enum Source {
     Inline(Bytes),
     Stored(AssetRecord),
 }
@@ -52,7 +52,7 @@ impl<P: Platform> Frontend<P> {
             secureboot_enabled: self.config.secureboot_enabled,
         };
         let profile =
-            build_profile(output, &schematic, id.as_str(), &context).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            build_profile(output, &schematic, id.as_str(), &context).map_err(enhance_error)?;
 
         let source = if profile.output.kind == OutputKind::Cmdline {
             Source::Inline(Bytes::from(cmdline_text(&profile)))
@@ -69,7 +69,7 @@ impl<P: Platform> Frontend<P> {
         self.serve(request, source, &filename, mime::content_type(asset_path)).await
     }
 
-    async fn serve(
+    pub(super) async fn serve(
         &self,
         request: &Request,
         source: Source,

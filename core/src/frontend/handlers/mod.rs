@@ -6,6 +6,7 @@ mod meta;
 mod pxe;
 mod registry;
 mod schematics;
+mod talosctl;
 
 use http::StatusCode;
 
@@ -35,6 +36,8 @@ impl<P: Platform> Frontend<P> {
                 self.image(request, &schematic, &version, &path).await
             }
             Endpoint::Pxe { schematic, version, path } => self.pxe(&schematic, &version, &path).await,
+            Endpoint::TalosctlList { version } => self.talosctl_list(&version).await,
+            Endpoint::Talosctl { version, path } => self.talosctl(request, &version, &path).await,
             Endpoint::Registry { rest } => return self.registry(request, &rest).await,
         };
         let response = result.unwrap_or_else(ApiError::into_text_response);
@@ -67,6 +70,11 @@ impl<P: Platform> Frontend<P> {
     pub(super) async fn release(&self, version: &TalosVersion) -> Result<ReleaseCatalog, ApiError> {
         Ok(self.platform.release(version).await?)
     }
+}
+
+/// A schematic/version combination the profile rules refuse, worded as upstream.
+pub(super) fn enhance_error(err: crate::profile::ProfileError) -> ApiError {
+    ApiError::bad_request(format!("error enhancing profile from schematic: {err}"))
 }
 
 /// The value of a query parameter, percent-decoded.

@@ -13,6 +13,7 @@ use crate::profile::{ProfileContext, build_profile};
 use super::super::error::ApiError;
 use super::super::response::{self, Response};
 use super::super::{Frontend, Platform};
+use super::enhance_error;
 use super::image::cmdline_text;
 
 impl<P: Platform> Frontend<P> {
@@ -35,7 +36,7 @@ impl<P: Platform> Frontend<P> {
             secureboot_enabled: self.config.secureboot_enabled,
         };
         let profile =
-            build_profile(output, &schematic, id.as_str(), &context).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            build_profile(output, &schematic, id.as_str(), &context).map_err(enhance_error)?;
         let cmdline = cmdline_text(&profile);
         let out = &profile.output;
         let script = if out.secureboot {

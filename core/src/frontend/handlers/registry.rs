@@ -25,7 +25,7 @@ use super::super::platform::{BlobDelivery, InstallerArch, InstallerRequest, Mani
 use super::super::response::{self, Body, Response};
 use super::super::{Frontend, Platform, Request};
 use super::image::redirect;
-use super::query_param;
+use super::{enhance_error, query_param};
 
 const API_VERSION_HEADER: &str = "docker-distribution-api-version";
 
@@ -44,8 +44,11 @@ impl<P: Platform> Frontend<P> {
     }
 
     async fn registry_inner(&self, request: &Request, rest: &str) -> Result<Response<P::Object>, ApiError> {
-        let route = registry::route(rest)
-            .map_err(|e| ApiError::not_found(e.to_string()).oci(OciErrorCode::NameUnknown))?;
+        let route = registry::route(rest).map_err(|e| {
+            let oci = e.to_oci_error();
+            let status = StatusCode::from_u16(oci.status()).unwrap_or(StatusCode::NOT_FOUND);
+            ApiError::new(status, oci.message).oci(oci.code)
+        })?;
         match route {
             RegistryRoute::Ping => Ok(response::with_body(StatusCode::OK, response::APPLICATION_JSON, "{}")),
             RegistryRoute::SourceProxy { repository, .. } => Err(ApiError::not_found(format!(
@@ -130,6 +133,9 @@ impl<P: Platform> Frontend<P> {
                 })?
             }
             ManifestTag::Version(version) => version,
+            ManifestTag::InvalidVersion(e) => {
+                return Err(ApiError::not_found(e.to_string()).oci(OciErrorCode::ManifestUnknown));
+            }
         };
         let version = self
             .available_version(&version.tag())
@@ -156,7 +162,7 @@ impl<P: Platform> Frontend<P> {
         for arch in Arch::ALL {
             let output = ImagePath::installer(image.platform, arch, image.secureboot);
             let profile = build_profile(output, schematic, id.as_str(), &context)
-                .map_err(|e| ApiError::bad_request(e.to_string()).oci(OciErrorCode::ManifestInvalid))?;
+                .map_err(|e| enhance_error(e).oci(OciErrorCode::ManifestInvalid))?;
             let key = asset_key(&profile);
             arches.push(InstallerArch { arch, profile, key });
         }
