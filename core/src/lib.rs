@@ -8,12 +8,14 @@
 //! - [`version`], [`quirks`], [`catalog`]: Talos versions, version-gated
 //!   behaviour, and the versions/extensions/overlays catalogs.
 //! - [`arch`], [`platform`]: the vocabulary of image paths.
+//! - [`image_path`]: the image path grammar (`metal-amd64.raw.zst` → what to build).
 //!
 //! Adapters supply storage, builds and clocks through the frontend's platform
 //! trait and only move bytes.
 
 pub mod arch;
 pub mod catalog;
+pub mod image_path;
 pub mod platform;
 pub mod quirks;
 pub mod schematic;
