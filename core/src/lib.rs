@@ -9,6 +9,8 @@
 //!   behaviour, and the versions/extensions/overlays catalogs.
 //! - [`arch`], [`platform`]: the vocabulary of image paths.
 //! - [`image_path`]: the image path grammar (`metal-amd64.raw.zst` → what to build).
+//! - [`profile`]: a parsed path plus a schematic, resolved against a release
+//!   catalog into a build profile, with upstream's version checks.
 //!
 //! Adapters supply storage, builds and clocks through the frontend's platform
 //! trait and only move bytes.
@@ -17,6 +19,7 @@ pub mod arch;
 pub mod catalog;
 pub mod image_path;
 pub mod platform;
+pub mod profile;
 pub mod quirks;
 pub mod schematic;
 pub mod version;
