@@ -11,6 +11,7 @@
 //! - [`image_path`]: the image path grammar (`metal-amd64.raw.zst` → what to build).
 //! - [`profile`]: a parsed path plus a schematic, resolved against a release
 //!   catalog into a build profile, with upstream's version checks.
+//! - [`mime`]: content types, `Content-Disposition` and checksum bodies.
 //!
 //! Adapters supply storage, builds and clocks through the frontend's platform
 //! trait and only move bytes.
@@ -18,6 +19,7 @@
 pub mod arch;
 pub mod catalog;
 pub mod image_path;
+pub mod mime;
 pub mod platform;
 pub mod profile;
 pub mod quirks;
