@@ -12,11 +12,13 @@
 //! - [`profile`]: a parsed path plus a schematic, resolved against a release
 //!   catalog into a build profile, with upstream's version checks.
 //! - [`mime`]: content types, `Content-Disposition` and checksum bodies.
+//! - [`asset_key`]: content-addressed keys of builds, for caching.
 //!
 //! Adapters supply storage, builds and clocks through the frontend's platform
 //! trait and only move bytes.
 
 pub mod arch;
+pub mod asset_key;
 pub mod catalog;
 pub mod image_path;
 pub mod mime;
