@@ -14,16 +14,25 @@
 //!   bodies, cosign payloads and referrers.
 //! - [`frontend`]: every HTTP, PXE and registry route, over a small
 //!   [`frontend::Platform`] trait for what differs per deployment.
+//! - [`image_path`]: the image path grammar (`metal-amd64.raw.zst` → what to build).
+//! - [`profile`]: a parsed path plus a schematic, resolved against a release
+//!   catalog into a build profile, with upstream's version checks.
+//! - [`mime`]: content types, `Content-Disposition` and checksum bodies.
+//! - [`asset_key`]: content-addressed keys of builds, for caching.
 //!
 //! Adapters supply storage, builds and clocks through the frontend's platform
 //! trait and only move bytes.
 
 pub mod arch;
+pub mod asset_key;
 pub mod catalog;
 pub mod cmdline;
 pub mod frontend;
 pub mod ipxe;
+pub mod image_path;
+pub mod mime;
 pub mod platform;
+pub mod profile;
 pub mod quirks;
 pub mod registry;
 pub mod schematic;
