@@ -1,7 +1,13 @@
 //! Criterion benchmarks of the requests the edge answers without a build:
 //! schematic create (parse + canonicalise + ID), path parsing, cmdline
 //! assembly, iPXE rendering, and a whole PXE request through the frontend.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 

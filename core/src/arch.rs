@@ -73,6 +73,9 @@ mod tests {
     #[test]
     fn unknown_arch_is_named_in_the_error() {
         let err = "rpi_generic-arm64".parse::<Arch>().unwrap_err();
-        assert_eq!(err.to_string(), r#"invalid architecture: "rpi_generic-arm64""#);
+        assert_eq!(
+            err.to_string(),
+            r#"invalid architecture: "rpi_generic-arm64""#
+        );
     }
 }

@@ -60,12 +60,30 @@ const EXTENSION_ALIASES: [(&str, &str); 11] = [
     ("siderolabs/v4l-uvc", "siderolabs/v4l-uvc-drivers"),
     ("siderolabs/usb-modem", "siderolabs/usb-modem-drivers"),
     ("siderolabs/gasket", "siderolabs/gasket-driver"),
-    ("siderolabs/talos-vmtoolsd", "siderolabs/vmtoolsd-guest-agent"),
-    ("siderolabs/xe-guest-utilities", "siderolabs/xen-guest-agent"),
-    ("siderolabs/nvidia-container-toolkit", "siderolabs/nvidia-container-toolkit-lts"),
-    ("siderolabs/nvidia-open-gpu-kernel-modules", "siderolabs/nvidia-open-gpu-kernel-modules-lts"),
-    ("siderolabs/nonfree-kmod-nvidia", "siderolabs/nonfree-kmod-nvidia-lts"),
-    ("siderolabs/nvidia-fabricmanager", "siderolabs/nvidia-fabric-manager-lts"),
+    (
+        "siderolabs/talos-vmtoolsd",
+        "siderolabs/vmtoolsd-guest-agent",
+    ),
+    (
+        "siderolabs/xe-guest-utilities",
+        "siderolabs/xen-guest-agent",
+    ),
+    (
+        "siderolabs/nvidia-container-toolkit",
+        "siderolabs/nvidia-container-toolkit-lts",
+    ),
+    (
+        "siderolabs/nvidia-open-gpu-kernel-modules",
+        "siderolabs/nvidia-open-gpu-kernel-modules-lts",
+    ),
+    (
+        "siderolabs/nonfree-kmod-nvidia",
+        "siderolabs/nonfree-kmod-nvidia-lts",
+    ),
+    (
+        "siderolabs/nvidia-fabricmanager",
+        "siderolabs/nvidia-fabric-manager-lts",
+    ),
     ("siderolabs/i915-ucode", "siderolabs/i915"),
     ("siderolabs/amdgpu-firmware", "siderolabs/amdgpu"),
 ];
@@ -98,7 +116,10 @@ pub struct VersionPolicy {
 
 impl Default for VersionPolicy {
     fn default() -> Self {
-        VersionPolicy { min_version: TalosVersion::new(1, 2, 0), broken: Vec::new() }
+        VersionPolicy {
+            min_version: TalosVersion::new(1, 2, 0),
+            broken: Vec::new(),
+        }
     }
 }
 
@@ -111,8 +132,10 @@ pub fn available_versions<'a>(
     tags: impl IntoIterator<Item = &'a str>,
     policy: &VersionPolicy,
 ) -> Vec<TalosVersion> {
-    let parsed: Vec<TalosVersion> =
-        tags.into_iter().filter_map(|t| TalosVersion::parse_tolerant(t).ok()).collect();
+    let parsed: Vec<TalosVersion> = tags
+        .into_iter()
+        .filter_map(|t| TalosVersion::parse_tolerant(t).ok())
+        .collect();
     let Some(max) = parsed.iter().max().cloned() else {
         return Vec::new();
     };
@@ -133,9 +156,7 @@ fn is_servable_pre_release(v: &TalosVersion, max: &TalosVersion) -> bool {
     }
     let parts: Vec<&str> = v.pre_release().split('.').collect();
     match parts.as_slice() {
-        [kind, number] => {
-            matches!(*kind, "alpha" | "beta" | "rc") && number.parse::<u64>().is_ok()
-        }
+        [kind, number] => matches!(*kind, "alpha" | "beta" | "rc") && number.parse::<u64>().is_ok(),
         _ => false,
     }
 }
@@ -160,14 +181,33 @@ mod tests {
             broken: vec!["1.13.1".parse().unwrap()],
         };
         let upstream = [
-            "v1.1.0", "v1.2.0", "v1.13.0", "v1.13.1", "v1.13.2", "v1.13.0-rc.0", "v1.14.0-alpha.1",
-            "v1.14.0-rc.1", "v1.14.0-rc.1-dirty", "v1.14.0-beta", "v1.14.0-pre.1", "latest",
-            "sha256-abcd.sig", "v1.7", "v1.14.0-rc.1",
+            "v1.1.0",
+            "v1.2.0",
+            "v1.13.0",
+            "v1.13.1",
+            "v1.13.2",
+            "v1.13.0-rc.0",
+            "v1.14.0-alpha.1",
+            "v1.14.0-rc.1",
+            "v1.14.0-rc.1-dirty",
+            "v1.14.0-beta",
+            "v1.14.0-pre.1",
+            "latest",
+            "sha256-abcd.sig",
+            "v1.7",
+            "v1.14.0-rc.1",
         ];
         let got = available_versions(upstream, &policy);
         assert_eq!(
             tags(&got),
-            ["v1.2.0", "v1.7.0", "v1.13.0", "v1.13.2", "v1.14.0-alpha.1", "v1.14.0-rc.1"]
+            [
+                "v1.2.0",
+                "v1.7.0",
+                "v1.13.0",
+                "v1.13.2",
+                "v1.14.0-alpha.1",
+                "v1.14.0-rc.1"
+            ]
         );
         assert_eq!(latest_stable(&got).unwrap().tag(), "v1.13.2");
     }
@@ -188,11 +228,20 @@ mod tests {
             description: String::new(),
         };
         let cat = ReleaseCatalog {
-            extensions: vec![entry("siderolabs/gasket-driver"), entry("siderolabs/gvisor")],
+            extensions: vec![
+                entry("siderolabs/gasket-driver"),
+                entry("siderolabs/gvisor"),
+            ],
             ..Default::default()
         };
-        assert_eq!(cat.find_extension("siderolabs/gasket").unwrap().name, "siderolabs/gasket-driver");
-        assert_eq!(cat.find_extension("siderolabs/gvisor").unwrap().name, "siderolabs/gvisor");
+        assert_eq!(
+            cat.find_extension("siderolabs/gasket").unwrap().name,
+            "siderolabs/gasket-driver"
+        );
+        assert_eq!(
+            cat.find_extension("siderolabs/gvisor").unwrap().name,
+            "siderolabs/gvisor"
+        );
         assert!(cat.find_extension("siderolabs/foo").is_none());
     }
 }

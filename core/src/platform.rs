@@ -168,7 +168,10 @@ mod tests {
     #[test]
     fn unknown_platform_lists_valid_ones() {
         let msg = "amazon".parse::<Platform>().unwrap_err().to_string();
-        assert!(msg.starts_with(r#"invalid platform: "amazon" (valid platforms: akamai, "#), "{msg}");
+        assert!(
+            msg.starts_with(r#"invalid platform: "amazon" (valid platforms: akamai, "#),
+            "{msg}"
+        );
         assert!(msg.contains("digital-ocean"));
     }
 }

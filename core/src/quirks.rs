@@ -30,7 +30,9 @@ pub struct Quirks {
 impl Quirks {
     /// The quirks of `version` (its pre-release part is ignored).
     pub fn new(version: &TalosVersion) -> Self {
-        Quirks { core: version.release_core() }
+        Quirks {
+            core: version.release_core(),
+        }
     }
 
     fn at_least(&self, major: u64, minor: u64, patch: u64) -> bool {
@@ -127,12 +129,20 @@ impl Quirks {
 
     /// Where kernel modules live in the root filesystem.
     pub fn kernel_modules_path(&self) -> &'static str {
-        if self.usr_merged() { "/usr/lib/modules" } else { "/lib/modules" }
+        if self.usr_merged() {
+            "/usr/lib/modules"
+        } else {
+            "/lib/modules"
+        }
     }
 
     /// Where firmware lives in the root filesystem.
     pub fn firmware_path(&self) -> &'static str {
-        if self.usr_merged() { "/usr/lib/firmware" } else { "/lib/firmware" }
+        if self.usr_merged() {
+            "/usr/lib/firmware"
+        } else {
+            "/lib/firmware"
+        }
     }
 
     /// The cmdline carries the IMA arguments (≤1.10.x).
@@ -215,17 +225,28 @@ mod tests {
     #[test]
     fn thresholds_flip_at_the_documented_versions() {
         assert!(!q("1.4.9").supports_uki() && q("1.5.0").supports_uki());
-        assert!(!q("1.6.2").supports_compressed_encoded_meta() && q("1.6.3").supports_compressed_encoded_meta());
+        assert!(
+            !q("1.6.2").supports_compressed_encoded_meta()
+                && q("1.6.3").supports_compressed_encoded_meta()
+        );
         assert!(!q("1.6.9").supports_overlay() && q("1.7.0").supports_overlay());
         assert!(!q("1.7.9").use_zstd_compression() && q("1.8.0").use_zstd_compression());
-        assert!(q("1.7.9").supports_metal_platform_console_ttys0() && !q("1.8.0").supports_metal_platform_console_ttys0());
-        assert!(!q("1.9.9").supports_unified_installer() && q("1.10.0").supports_unified_installer());
+        assert!(
+            q("1.7.9").supports_metal_platform_console_ttys0()
+                && !q("1.8.0").supports_metal_platform_console_ttys0()
+        );
+        assert!(
+            !q("1.9.9").supports_unified_installer() && q("1.10.0").supports_unified_installer()
+        );
         assert!(q("1.10.99").supports_ima() && !q("1.11.0").supports_ima());
         assert_eq!(q("1.10.5").partition_sizes().boot_mib, 1000);
         assert_eq!(q("1.11.0").partition_sizes().boot_mib, 2000);
         assert!(!q("1.11.9").supports_embedded_config() && q("1.12.0").supports_embedded_config());
         assert!(!q("1.12.9").proc_mem_override_never() && q("1.13.0").proc_mem_override_never());
-        assert!(q("1.13.9").forces_lockdown_confidentiality() && !q("1.14.0").forces_lockdown_confidentiality());
+        assert!(
+            q("1.13.9").forces_lockdown_confidentiality()
+                && !q("1.14.0").forces_lockdown_confidentiality()
+        );
         assert_eq!(q("1.9.0").kernel_modules_path(), "/lib/modules");
         assert_eq!(q("1.10.0").firmware_path(), "/usr/lib/firmware");
     }

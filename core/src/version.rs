@@ -18,7 +18,9 @@ pub struct TalosVersion(semver::Version);
 
 /// A version string that is not `[v]MAJOR.MINOR.PATCH[-PRERELEASE]`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid Talos version {input:?}: expected [v]MAJOR.MINOR.PATCH[-PRERELEASE], e.g. v1.10.3")]
+#[error(
+    "invalid Talos version {input:?}: expected [v]MAJOR.MINOR.PATCH[-PRERELEASE], e.g. v1.10.3"
+)]
 pub struct InvalidVersion {
     /// The string as received.
     pub input: String,
@@ -34,7 +36,9 @@ impl TalosVersion {
     /// prefix are dropped, and missing minor/patch parts are taken as zero
     /// (`v1.5` is `1.5.0`). Used for registry tags only.
     pub fn parse_tolerant(tag: &str) -> Result<Self, InvalidVersion> {
-        let invalid = || InvalidVersion { input: tag.to_owned() };
+        let invalid = || InvalidVersion {
+            input: tag.to_owned(),
+        };
         let trimmed = tag.trim();
         let trimmed = trimmed.strip_prefix('v').unwrap_or(trimmed);
         // Split off pre-release/build before padding the numeric core.
@@ -46,7 +50,9 @@ impl TalosVersion {
             2 => format!("{core}.0{rest}"),
             _ => trimmed.to_owned(),
         };
-        semver::Version::parse(&padded).map(TalosVersion).map_err(|_| invalid())
+        semver::Version::parse(&padded)
+            .map(TalosVersion)
+            .map_err(|_| invalid())
     }
 
     /// Major version number.
@@ -105,7 +111,9 @@ impl FromStr for TalosVersion {
         let bare = s.strip_prefix('v').unwrap_or(s);
         semver::Version::parse(bare)
             .map(TalosVersion)
-            .map_err(|_| InvalidVersion { input: s.to_owned() })
+            .map_err(|_| InvalidVersion {
+                input: s.to_owned(),
+            })
     }
 }
 
@@ -119,7 +127,9 @@ impl fmt::Display for TalosVersion {
 impl Ord for TalosVersion {
     fn cmp(&self, other: &Self) -> Ordering {
         // SemVer precedence; build metadata only breaks ties so the order is total.
-        self.0.cmp_precedence(&other.0).then_with(|| self.0.build.cmp(&other.0.build))
+        self.0
+            .cmp_precedence(&other.0)
+            .then_with(|| self.0.build.cmp(&other.0.build))
     }
 }
 
@@ -153,25 +163,48 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["1.5", "v1", "", "v", "latest", "1.5.0.1", "01.5.0", "1.5.0-", "vv1.5.0"] {
+        for bad in [
+            "1.5", "v1", "", "v", "latest", "1.5.0.1", "01.5.0", "1.5.0-", "vv1.5.0",
+        ] {
             let err = bad.parse::<TalosVersion>().unwrap_err();
-            assert!(err.to_string().starts_with("invalid Talos version"), "{bad}");
+            assert!(
+                err.to_string().starts_with("invalid Talos version"),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn orders_pre_releases_before_release() {
-        let mut vs = vec![v("1.14.0"), v("1.14.0-rc.1"), v("1.14.0-alpha.2"), v("1.13.9"), v("1.14.0-beta.0")];
+        let mut vs = [
+            v("1.14.0"),
+            v("1.14.0-rc.1"),
+            v("1.14.0-alpha.2"),
+            v("1.13.9"),
+            v("1.14.0-beta.0"),
+        ];
         vs.sort();
         let tags: Vec<String> = vs.iter().map(|x| x.tag()).collect();
-        assert_eq!(tags, ["v1.13.9", "v1.14.0-alpha.2", "v1.14.0-beta.0", "v1.14.0-rc.1", "v1.14.0"]);
+        assert_eq!(
+            tags,
+            [
+                "v1.13.9",
+                "v1.14.0-alpha.2",
+                "v1.14.0-beta.0",
+                "v1.14.0-rc.1",
+                "v1.14.0"
+            ]
+        );
     }
 
     #[test]
     fn tolerant_parse_pads_and_strips() {
         assert_eq!(TalosVersion::parse_tolerant(" v1.5 ").unwrap(), v("1.5.0"));
         assert_eq!(TalosVersion::parse_tolerant("v2").unwrap(), v("2.0.0"));
-        assert_eq!(TalosVersion::parse_tolerant("v1.7-alpha.1").unwrap(), v("1.7.0-alpha.1"));
+        assert_eq!(
+            TalosVersion::parse_tolerant("v1.7-alpha.1").unwrap(),
+            v("1.7.0-alpha.1")
+        );
         assert!(TalosVersion::parse_tolerant("latest").is_err());
         assert!(TalosVersion::parse_tolerant("sha256-abc.sig").is_err());
     }

@@ -18,7 +18,9 @@ pub struct CorsPolicy {
 
 impl Default for CorsPolicy {
     fn default() -> Self {
-        CorsPolicy { allowed_origins: vec!["*".to_owned()] }
+        CorsPolicy {
+            allowed_origins: vec!["*".to_owned()],
+        }
     }
 }
 
@@ -33,11 +35,19 @@ impl CorsPolicy {
     }
 
     fn allows(&self, origin: &str) -> bool {
-        self.allows_any() || self.allowed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+        self.allows_any()
+            || self
+                .allowed_origins
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(origin))
     }
 
     fn allow_origin_value(&self, origin: &str) -> String {
-        if self.allows_any() { "*".to_owned() } else { origin.to_owned() }
+        if self.allows_any() {
+            "*".to_owned()
+        } else {
+            origin.to_owned()
+        }
     }
 
     /// Answers a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`), or
@@ -51,7 +61,9 @@ impl CorsPolicy {
         let h = response.headers_mut();
         h.insert(
             header::VARY,
-            HeaderValue::from_static("Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+            HeaderValue::from_static(
+                "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+            ),
         );
         let Some(origin) = header_str(headers, header::ORIGIN) else {
             return Some(response);
@@ -63,16 +75,31 @@ impl CorsPolicy {
         if !ALLOWED_METHODS.contains(&requested_method.as_str()) {
             return Some(response);
         }
-        let requested_headers: Vec<String> = header_str(headers, header::ACCESS_CONTROL_REQUEST_HEADERS)
-            .map(|v| {
-                v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect()
-            })
-            .unwrap_or_default();
-        if !requested_headers.iter().all(|h| ALLOWED_HEADERS.contains(&h.as_str()) || h == "origin") {
+        let requested_headers: Vec<String> =
+            header_str(headers, header::ACCESS_CONTROL_REQUEST_HEADERS)
+                .map(|v| {
+                    v.split(',')
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+        if !requested_headers
+            .iter()
+            .all(|h| ALLOWED_HEADERS.contains(&h.as_str()) || h == "origin")
+        {
             return Some(response);
         }
-        response::set_header(&mut response, header::ACCESS_CONTROL_ALLOW_ORIGIN, &self.allow_origin_value(origin));
-        response::set_header(&mut response, header::ACCESS_CONTROL_ALLOW_METHODS, &requested_method);
+        response::set_header(
+            &mut response,
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            &self.allow_origin_value(origin),
+        );
+        response::set_header(
+            &mut response,
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            &requested_method,
+        );
         if !requested_headers.is_empty() {
             response::set_header(
                 &mut response,
@@ -84,16 +111,31 @@ impl CorsPolicy {
     }
 
     /// Adds the CORS headers of an actual (non-preflight) request.
-    pub(crate) fn decorate<O>(&self, method: &Method, request_headers: &HeaderMap, response: &mut Response<O>) {
-        response.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
+    pub(crate) fn decorate<O>(
+        &self,
+        method: &Method,
+        request_headers: &HeaderMap,
+        response: &mut Response<O>,
+    ) {
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Origin"));
         let Some(origin) = header_str(request_headers, header::ORIGIN) else {
             return;
         };
         if !self.allows(origin) || !ALLOWED_METHODS.contains(&method.as_str()) {
             return;
         }
-        response::set_header(response, header::ACCESS_CONTROL_ALLOW_ORIGIN, &self.allow_origin_value(origin));
-        response::set_header(response, header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED_HEADERS);
+        response::set_header(
+            response,
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            &self.allow_origin_value(origin),
+        );
+        response::set_header(
+            response,
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            EXPOSED_HEADERS,
+        );
     }
 }
 
@@ -131,25 +173,46 @@ mod tests {
     #[test]
     fn preflight_refuses_other_methods_silently() {
         let policy = CorsPolicy::default();
-        let req = headers(&[("origin", "https://x"), ("access-control-request-method", "DELETE")]);
+        let req = headers(&[
+            ("origin", "https://x"),
+            ("access-control-request-method", "DELETE"),
+        ]);
         let r = policy.preflight::<()>(&Method::OPTIONS, &req).unwrap();
         assert!(r.headers().get("access-control-allow-origin").is_none());
     }
 
     #[test]
     fn plain_options_is_not_a_preflight() {
-        assert!(CorsPolicy::default().preflight::<()>(&Method::OPTIONS, &HeaderMap::new()).is_none());
+        assert!(
+            CorsPolicy::default()
+                .preflight::<()>(&Method::OPTIONS, &HeaderMap::new())
+                .is_none()
+        );
     }
 
     #[test]
     fn actual_requests_expose_download_headers() {
         let policy = CorsPolicy::new(vec!["https://ok.example".into()]);
         let mut r = response::empty::<()>(StatusCode::OK);
-        policy.decorate(&Method::GET, &headers(&[("origin", "https://ok.example")]), &mut r);
-        assert_eq!(r.headers()["access-control-allow-origin"], "https://ok.example");
-        assert_eq!(r.headers()["access-control-expose-headers"], EXPOSED_HEADERS);
+        policy.decorate(
+            &Method::GET,
+            &headers(&[("origin", "https://ok.example")]),
+            &mut r,
+        );
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "https://ok.example"
+        );
+        assert_eq!(
+            r.headers()["access-control-expose-headers"],
+            EXPOSED_HEADERS
+        );
         let mut r = response::empty::<()>(StatusCode::OK);
-        policy.decorate(&Method::GET, &headers(&[("origin", "https://evil.example")]), &mut r);
+        policy.decorate(
+            &Method::GET,
+            &headers(&[("origin", "https://evil.example")]),
+            &mut r,
+        );
         assert!(r.headers().get("access-control-allow-origin").is_none());
     }
 }

@@ -32,7 +32,12 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), oci_code: None, internal: None }
+        ApiError {
+            status,
+            message: message.into(),
+            oci_code: None,
+            internal: None,
+        }
     }
 
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
@@ -79,7 +84,11 @@ impl ApiError {
             StatusCode::TOO_MANY_REQUESTS => OciErrorCode::TooManyRequests,
             _ => OciErrorCode::Unsupported,
         });
-        let body = error_body(&[OciError { code, message: self.message, detail: None }]);
+        let body = error_body(&[OciError {
+            code,
+            message: self.message,
+            detail: None,
+        }]);
         let mut response = response::with_body(self.status, response::APPLICATION_JSON, body);
         if let Some(detail) = self.internal {
             response.extensions_mut().insert(InternalError(detail));
@@ -122,7 +131,10 @@ mod tests {
         let api: ApiError = PlatformError::Internal("disk on fire".into()).into();
         let response = api.into_text_response::<()>();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(response.body().as_bytes().unwrap(), b"internal server error\n");
+        assert_eq!(
+            response.body().as_bytes().unwrap(),
+            b"internal server error\n"
+        );
         assert_eq!(
             response.extensions().get::<InternalError>(),
             Some(&InternalError("disk on fire".into()))
@@ -135,6 +147,9 @@ mod tests {
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         let body = std::str::from_utf8(response.body().as_bytes().unwrap()).unwrap();
         assert!(body.contains("\"code\":\"NAME_UNKNOWN\""), "{body}");
-        assert!(body.contains("schematic ID \\\"abc\\\" not found"), "{body}");
+        assert!(
+            body.contains("schematic ID \\\"abc\\\" not found"),
+            "{body}"
+        );
     }
 }

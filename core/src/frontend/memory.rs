@@ -21,8 +21,8 @@ use crate::schematic::SchematicId;
 use crate::version::TalosVersion;
 
 use super::platform::{
-    AssetRecord, BlobDelivery, Delivery, DeliveryRequest, InstallerRequest, ManifestRecord, Platform, PlatformError,
-    Readiness,
+    AssetRecord, BlobDelivery, Delivery, DeliveryRequest, InstallerRequest, ManifestRecord,
+    Platform, PlatformError, Readiness,
 };
 
 /// See the module docs.
@@ -57,7 +57,11 @@ impl MemoryPlatform {
     pub fn new(releases: Vec<(TalosVersion, ReleaseCatalog)>) -> Self {
         let mut versions: Vec<TalosVersion> = releases.iter().map(|(v, _)| v.clone()).collect();
         versions.sort();
-        MemoryPlatform { versions, releases: releases.into_iter().collect(), ..Default::default() }
+        MemoryPlatform {
+            versions,
+            releases: releases.into_iter().collect(),
+            ..Default::default()
+        }
     }
 
     /// Adds configured broken versions (`/versions?broken=true`).
@@ -80,7 +84,21 @@ impl MemoryPlatform {
 
     /// Records a referrer of `subject`.
     pub fn add_referrer(&self, subject: &Digest, descriptor: Descriptor) {
-        lock(&self.referrers).entry(subject.to_string()).or_default().push(descriptor);
+        lock(&self.referrers)
+            .entry(subject.to_string())
+            .or_default()
+            .push(descriptor);
+    }
+
+    fn store_asset(&self, key: &AssetKey, bytes: Bytes) -> AssetRecord {
+        let record = AssetRecord {
+            key: key.clone(),
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            sha512: hex::encode(Sha512::digest(&bytes)),
+        };
+        lock(&self.assets).insert(key.as_str().to_owned(), (record.clone(), bytes));
+        record
     }
 
     /// The deterministic bytes the fake builder makes for a key.
@@ -91,7 +109,9 @@ impl MemoryPlatform {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A poisoned map only means a test thread panicked; the data is still usable.
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Platform for MemoryPlatform {
@@ -101,7 +121,11 @@ impl Platform for MemoryPlatform {
         Ok(lock(&self.schematics).get(id.as_str()).cloned())
     }
 
-    async fn put_schematic(&self, id: &SchematicId, canonical_yaml: &str) -> Result<(), PlatformError> {
+    async fn put_schematic(
+        &self,
+        id: &SchematicId,
+        canonical_yaml: &str,
+    ) -> Result<(), PlatformError> {
         lock(&self.schematics).insert(id.as_str().to_owned(), canonical_yaml.to_owned());
         Ok(())
     }
@@ -121,7 +145,11 @@ impl Platform for MemoryPlatform {
             .ok_or_else(|| PlatformError::Internal(format!("no catalog for {version}")))
     }
 
-    async fn asset(&self, key: &AssetKey, _profile: &BuildProfile) -> Result<AssetRecord, PlatformError> {
+    async fn asset(
+        &self,
+        key: &AssetKey,
+        _profile: &BuildProfile,
+    ) -> Result<AssetRecord, PlatformError> {
         if let Some((record, _)) = lock(&self.assets).get(key.as_str()) {
             return Ok(record.clone());
         }
@@ -129,15 +157,7 @@ impl Platform for MemoryPlatform {
             return Err(PlatformError::BuildFailed(reason.clone()));
         }
         self.builds.fetch_add(1, Ordering::SeqCst);
-        let bytes = MemoryPlatform::fake_asset_bytes(key);
-        let record = AssetRecord {
-            key: key.clone(),
-            size: bytes.len() as u64,
-            sha256: hex::encode(Sha256::digest(&bytes)),
-            sha512: hex::encode(Sha512::digest(&bytes)),
-        };
-        lock(&self.assets).insert(key.as_str().to_owned(), (record.clone(), bytes));
-        Ok(record)
+        Ok(self.store_asset(key, MemoryPlatform::fake_asset_bytes(key)))
     }
 
     async fn deliver(
@@ -158,7 +178,10 @@ impl Platform for MemoryPlatform {
         }))
     }
 
-    async fn installer_index(&self, request: &InstallerRequest) -> Result<ManifestRecord, PlatformError> {
+    async fn installer_index(
+        &self,
+        request: &InstallerRequest,
+    ) -> Result<ManifestRecord, PlatformError> {
         let repository = format!("{}/{}", request.image.name(), request.schematic_id.as_str());
         let tag = request.version.tag();
         if let Some(found) = lock(&self.manifests).get(&(repository.clone(), tag.clone())) {
@@ -207,26 +230,49 @@ impl Platform for MemoryPlatform {
             Reference::Tag(tag) => tag.clone(),
             Reference::Digest(digest) => digest.to_string(),
         };
-        Ok(lock(&self.manifests).get(&(repository.to_owned(), key)).cloned())
+        Ok(lock(&self.manifests)
+            .get(&(repository.to_owned(), key))
+            .cloned())
     }
 
-    async fn blob(&self, _repository: &str, digest: &Digest) -> Result<Option<BlobDelivery<Bytes>>, PlatformError> {
+    async fn blob(
+        &self,
+        _repository: &str,
+        digest: &Digest,
+    ) -> Result<Option<BlobDelivery<Bytes>>, PlatformError> {
         let found = lock(&self.blobs).get(&digest.to_string()).cloned();
         Ok(found.map(|bytes| match &self.redirect_base {
             Some(base) => BlobDelivery::Redirect(format!("{base}{}", digest.hex())),
-            None => BlobDelivery::Stream { size: bytes.len() as u64, object: bytes },
+            None => BlobDelivery::Stream {
+                size: bytes.len() as u64,
+                object: bytes,
+            },
         }))
     }
 
-    async fn referrers(&self, _repository: &str, digest: &Digest) -> Result<Vec<Descriptor>, PlatformError> {
-        Ok(lock(&self.referrers).get(&digest.to_string()).cloned().unwrap_or_default())
+    async fn referrers(
+        &self,
+        _repository: &str,
+        digest: &Digest,
+    ) -> Result<Vec<Descriptor>, PlatformError> {
+        Ok(lock(&self.referrers)
+            .get(&digest.to_string())
+            .cloned()
+            .unwrap_or_default())
     }
 
-    async fn talosctl_binaries(&self, _version: &TalosVersion) -> Result<Vec<String>, PlatformError> {
+    async fn talosctl_binaries(
+        &self,
+        _version: &TalosVersion,
+    ) -> Result<Vec<String>, PlatformError> {
         Ok(self.talosctl.clone())
     }
 
-    async fn talosctl_asset(&self, version: &TalosVersion, name: &str) -> Result<Option<AssetRecord>, PlatformError> {
+    async fn talosctl_asset(
+        &self,
+        version: &TalosVersion,
+        name: &str,
+    ) -> Result<Option<AssetRecord>, PlatformError> {
         if !self.talosctl.iter().any(|n| n == name) {
             return Ok(None);
         }
@@ -234,14 +280,7 @@ impl Platform for MemoryPlatform {
         let key: AssetKey = hex::encode(Sha256::digest(format!("talosctl/{version}/{name}")))
             .parse()
             .map_err(|_| PlatformError::Internal("asset key".into()))?;
-        let record = AssetRecord {
-            key: key.clone(),
-            size: bytes.len() as u64,
-            sha256: hex::encode(Sha256::digest(&bytes)),
-            sha512: hex::encode(Sha512::digest(&bytes)),
-        };
-        lock(&self.assets).insert(key.as_str().to_owned(), (record.clone(), bytes));
-        Ok(Some(record))
+        Ok(Some(self.store_asset(&key, bytes)))
     }
 
     fn cosign_public_key_pem(&self) -> Option<String> {

@@ -18,13 +18,13 @@ mod response;
 mod router;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{Method, StatusCode, header};
 
 pub use cors::CorsPolicy;
 pub use error::InternalError;
 pub use platform::{
-    AssetRecord, BlobDelivery, Delivery, DeliveryRequest, InstallerArch, InstallerRequest, ManifestRecord,
-    Platform, PlatformError, Readiness,
+    AssetRecord, BlobDelivery, Delivery, DeliveryRequest, InstallerArch, InstallerRequest,
+    ManifestRecord, Platform, PlatformError, Readiness,
 };
 pub use range::ByteRange;
 pub use response::{Body, Response};
@@ -80,7 +80,12 @@ impl<P: Platform> Frontend<P> {
             Some(pxe) => (pxe.clone(), url_authority("PXE URL", pxe)?),
             None => (config.external_url.clone(), external_authority),
         };
-        Ok(Frontend { platform, config, pxe_base, pxe_authority })
+        Ok(Frontend {
+            platform,
+            config,
+            pxe_base,
+            pxe_authority,
+        })
     }
 
     /// The platform (adapters reach their own state through it).
@@ -102,17 +107,27 @@ impl<P: Platform> Frontend<P> {
             .filter(|v| !v.is_empty() && v.len() <= 200)
             .map(str::to_owned)
             .unwrap_or_else(|| self.platform.new_request_id());
-        let mut response = match self.config.cors.preflight(request.method(), request.headers()) {
+        let mut response = match self
+            .config
+            .cors
+            .preflight(request.method(), request.headers())
+        {
             Some(preflight) => preflight,
             None => {
                 let mut response = self.route(&request).await;
-                self.config.cors.decorate(request.method(), request.headers(), &mut response);
+                self.config
+                    .cors
+                    .decorate(request.method(), request.headers(), &mut response);
                 response
             }
         };
         let server = format!("Image Factory {}", self.config.server_version);
         response::set_header(&mut response, header::SERVER, &server);
-        response::set_header(&mut response, header::HeaderName::from_static("x-request-id"), &request_id);
+        response::set_header(
+            &mut response,
+            header::HeaderName::from_static("x-request-id"),
+            &request_id,
+        );
         response
     }
 
@@ -121,13 +136,19 @@ impl<P: Platform> Frontend<P> {
         let method = request.method();
         let Some((endpoint, methods)) = router::match_path(path) else {
             if let Some(target) = router::trailing_slash_redirect(path) {
-                let status =
-                    if method == Method::GET { StatusCode::MOVED_PERMANENTLY } else { StatusCode::PERMANENT_REDIRECT };
+                let status = if method == Method::GET {
+                    StatusCode::MOVED_PERMANENTLY
+                } else {
+                    StatusCode::PERMANENT_REDIRECT
+                };
                 let location = match request.uri().query() {
                     Some(q) => format!("{target}?{q}"),
                     None => target,
                 };
-                let mut r = response::text(status, &format!("<a href=\"{location}\">{}</a>.", status_text(status)));
+                let mut r = response::text(
+                    status,
+                    &format!("<a href=\"{location}\">{}</a>.", status_text(status)),
+                );
                 response::set_header(&mut r, header::LOCATION, &location);
                 return r;
             }
@@ -163,16 +184,17 @@ fn status_text(status: StatusCode) -> &'static str {
 }
 
 fn url_authority(field: &'static str, value: &str) -> Result<String, ConfigError> {
-    let err = || ConfigError { field, value: value.to_owned() };
+    let err = || ConfigError {
+        field,
+        value: value.to_owned(),
+    };
     let uri: http::Uri = value.parse().map_err(|_| err())?;
     match uri.scheme_str() {
         Some("http" | "https") => {}
         _ => return Err(err()),
     }
-    uri.authority().map(|a| a.as_str().to_owned()).filter(|a| !a.is_empty()).ok_or_else(err)
-}
-
-/// A value for a header that we know is valid ASCII.
-fn static_header(value: &'static str) -> HeaderValue {
-    HeaderValue::from_static(value)
+    uri.authority()
+        .map(|a| a.as_str().to_owned())
+        .filter(|a| !a.is_empty())
+        .ok_or_else(err)
 }

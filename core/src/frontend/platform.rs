@@ -12,13 +12,13 @@
 
 use bytes::Bytes;
 
+use crate::arch::Arch;
 use crate::asset_key::AssetKey;
 use crate::catalog::ReleaseCatalog;
 use crate::profile::BuildProfile;
 use crate::registry::{Descriptor, Digest, InstallerImage, Reference};
 use crate::schematic::SchematicId;
 use crate::version::TalosVersion;
-use crate::arch::Arch;
 
 use super::range::ByteRange;
 
@@ -144,7 +144,11 @@ pub trait Platform {
 
     /// Stores a schematic durably; returns only once a later
     /// [`get_schematic`](Platform::get_schematic) is guaranteed to find it.
-    async fn put_schematic(&self, id: &SchematicId, canonical_yaml: &str) -> Result<(), PlatformError>;
+    async fn put_schematic(
+        &self,
+        id: &SchematicId,
+        canonical_yaml: &str,
+    ) -> Result<(), PlatformError>;
 
     /// The available Talos versions (already filtered by the version policy), ascending.
     async fn versions(&self) -> Result<Vec<TalosVersion>, PlatformError>;
@@ -157,7 +161,11 @@ pub trait Platform {
 
     /// Returns the asset for `key`, building it from `profile` if needed (and
     /// de-duplicating concurrent builds of the same key).
-    async fn asset(&self, key: &AssetKey, profile: &BuildProfile) -> Result<AssetRecord, PlatformError>;
+    async fn asset(
+        &self,
+        key: &AssetKey,
+        profile: &BuildProfile,
+    ) -> Result<AssetRecord, PlatformError>;
 
     /// Delivers a stored asset's bytes.
     async fn deliver(
@@ -168,7 +176,10 @@ pub trait Platform {
 
     /// Returns the installer image index for a schematic and version,
     /// building and signing it if needed.
-    async fn installer_index(&self, request: &InstallerRequest) -> Result<ManifestRecord, PlatformError>;
+    async fn installer_index(
+        &self,
+        request: &InstallerRequest,
+    ) -> Result<ManifestRecord, PlatformError>;
 
     /// A stored manifest of `repository` (`<image>/<schematic>`) by digest or
     /// by a non-version tag (cosign `sha256-<hex>.sig` tags); never builds.
@@ -186,16 +197,25 @@ pub trait Platform {
     ) -> Result<Option<BlobDelivery<Self::Object>>, PlatformError>;
 
     /// Manifests whose subject is `digest` (OCI 1.1 referrers).
-    async fn referrers(&self, repository: &str, digest: &Digest) -> Result<Vec<Descriptor>, PlatformError>;
+    async fn referrers(
+        &self,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<Vec<Descriptor>, PlatformError>;
 
     /// File names of the `talosctl` binaries published for a version
     /// (`talosctl-linux-amd64`, `talosctl-windows-arm64.exe`, ...). Only asked
     /// for versions that have them (≥1.11).
-    async fn talosctl_binaries(&self, version: &TalosVersion) -> Result<Vec<String>, PlatformError>;
+    async fn talosctl_binaries(&self, version: &TalosVersion)
+    -> Result<Vec<String>, PlatformError>;
 
     /// One `talosctl` binary as a stored asset (fetched from upstream if
     /// needed); `None` if the version has no such binary.
-    async fn talosctl_asset(&self, version: &TalosVersion, name: &str) -> Result<Option<AssetRecord>, PlatformError>;
+    async fn talosctl_asset(
+        &self,
+        version: &TalosVersion,
+        name: &str,
+    ) -> Result<Option<AssetRecord>, PlatformError>;
 
     /// The PEM public key installer signatures verify with.
     fn cosign_public_key_pem(&self) -> Option<String>;

@@ -33,7 +33,7 @@ impl ByteRange {
 
 /// What a `Range` header asks of an object of a given size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RangeRequest {
+pub(crate) enum RangeRequest {
     /// No usable range: send everything (200).
     Full,
     /// Send this part (206).
@@ -43,7 +43,7 @@ pub enum RangeRequest {
 }
 
 /// Interprets a `Range` header value for an object of `size` bytes.
-pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
+pub(crate) fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
     let Some(value) = header else {
         return RangeRequest::Full;
     };
@@ -70,11 +70,17 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
             None => RangeRequest::Full,
             Some(0) => RangeRequest::Unsatisfiable,
             Some(_) if size == 0 => RangeRequest::Unsatisfiable,
-            Some(n) => RangeRequest::Partial(ByteRange { start: size.saturating_sub(n), end: size - 1 }),
+            Some(n) => RangeRequest::Partial(ByteRange {
+                start: size.saturating_sub(n),
+                end: size - 1,
+            }),
         },
         // `bytes=N-`: from N to the end.
         (false, true) => match parse(first) {
-            Some(start) if start < size => RangeRequest::Partial(ByteRange { start, end: size - 1 }),
+            Some(start) if start < size => RangeRequest::Partial(ByteRange {
+                start,
+                end: size - 1,
+            }),
             Some(_) => RangeRequest::Unsatisfiable,
             None => RangeRequest::Full,
         },
@@ -84,7 +90,10 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
                 if start >= size {
                     RangeRequest::Unsatisfiable
                 } else {
-                    RangeRequest::Partial(ByteRange { start, end: end.min(size - 1) })
+                    RangeRequest::Partial(ByteRange {
+                        start,
+                        end: end.min(size - 1),
+                    })
                 }
             }
             _ => RangeRequest::Full, // syntactically invalid: ignore the header
@@ -94,12 +103,12 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
 }
 
 /// The strong ETag of an object with this sha256.
-pub fn etag(sha256_hex: &str) -> String {
+pub(crate) fn etag(sha256_hex: &str) -> String {
     format!("\"{sha256_hex}\"")
 }
 
 /// Whether an `If-None-Match` header matches `etag` (weak comparison, `*` matches).
-pub fn if_none_match(header: Option<&str>, etag: &str) -> bool {
+pub(crate) fn if_none_match(header: Option<&str>, etag: &str) -> bool {
     let Some(value) = header else {
         return false;
     };
@@ -109,7 +118,7 @@ pub fn if_none_match(header: Option<&str>, etag: &str) -> bool {
 }
 
 /// Whether a range may be honoured under `If-Range` (absent, or the same strong ETag).
-pub fn if_range_allows(header: Option<&str>, etag: &str) -> bool {
+pub(crate) fn if_range_allows(header: Option<&str>, etag: &str) -> bool {
     header.is_none_or(|value| value.trim() == etag)
 }
 
@@ -141,7 +150,11 @@ mod tests {
             (Some("bytes=a-b"), 100, RangeRequest::Full),
             (Some("bytes=+1-2"), 100, RangeRequest::Full),
             (Some("bytes=-"), 100, RangeRequest::Full),
-            (Some("bytes=99999999999999999999999-"), 100, RangeRequest::Full),
+            (
+                Some("bytes=99999999999999999999999-"),
+                100,
+                RangeRequest::Full,
+            ),
         ];
         for (header, size, want) in cases {
             assert_eq!(parse_range(*header, *size), *want, "{header:?} of {size}");
@@ -150,7 +163,10 @@ mod tests {
 
     #[test]
     fn content_range_header() {
-        assert_eq!(ByteRange { start: 0, end: 9 }.content_range(100), "bytes 0-9/100");
+        assert_eq!(
+            ByteRange { start: 0, end: 9 }.content_range(100),
+            "bytes 0-9/100"
+        );
         assert_eq!(ByteRange { start: 0, end: 9 }.len(), 10);
     }
 
@@ -165,6 +181,9 @@ mod tests {
         assert!(!if_none_match(None, &tag));
         assert!(if_range_allows(None, &tag));
         assert!(if_range_allows(Some("\"abc\""), &tag));
-        assert!(!if_range_allows(Some("Wed, 21 Oct 2015 07:28:00 GMT"), &tag));
+        assert!(!if_range_allows(
+            Some("Wed, 21 Oct 2015 07:28:00 GMT"),
+            &tag
+        ));
     }
 }

@@ -33,12 +33,20 @@ pub(crate) const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 pub(crate) const APPLICATION_JSON: &str = "application/json";
 
 /// A response with a status, a content type and a body.
-pub(crate) fn with_body<O>(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<O> {
+pub(crate) fn with_body<O>(
+    status: StatusCode,
+    content_type: &str,
+    body: impl Into<Bytes>,
+) -> Response<O> {
     let body: Bytes = body.into();
     let mut response = http::Response::new(Body::Bytes(body.clone()));
     *response.status_mut() = status;
     set_header(&mut response, header::CONTENT_TYPE, content_type);
-    set_header(&mut response, header::CONTENT_LENGTH, &body.len().to_string());
+    set_header(
+        &mut response,
+        header::CONTENT_LENGTH,
+        &body.len().to_string(),
+    );
     response
 }
 
@@ -110,7 +118,10 @@ mod tests {
     #[test]
     fn go_json_escapes_like_encoding_json() {
         let r: Response<()> = go_json(StatusCode::OK, &serde_json::json!({"a": "<b>&\u{2028}"}));
-        assert_eq!(r.body().as_bytes().unwrap(), b"{\"a\":\"\\u003cb\\u003e\\u0026\\u2028\"}\n");
+        assert_eq!(
+            r.body().as_bytes().unwrap(),
+            b"{\"a\":\"\\u003cb\\u003e\\u0026\\u2028\"}\n"
+        );
     }
 
     #[test]

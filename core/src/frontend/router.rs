@@ -17,19 +17,40 @@ pub(crate) enum Endpoint {
     Healthz,
     Readyz,
     LlmsTxt,
-    Image { schematic: String, version: String, path: String },
-    Pxe { schematic: String, version: String, path: String },
+    Image {
+        schematic: String,
+        version: String,
+        path: String,
+    },
+    Pxe {
+        schematic: String,
+        version: String,
+        path: String,
+    },
     /// `/v2` and `/v2/...`; `rest` is what follows `/v2/` (empty for the ping).
-    Registry { rest: String },
+    Registry {
+        rest: String,
+    },
     CosignPublicKey,
     SchematicCreate,
-    SchematicGet { id: String },
+    SchematicGet {
+        id: String,
+    },
     Versions,
-    Extensions { version: String },
-    Overlays { version: String },
+    Extensions {
+        version: String,
+    },
+    Overlays {
+        version: String,
+    },
     SecureBootCert,
-    TalosctlList { version: String },
-    Talosctl { version: String, path: String },
+    TalosctlList {
+        version: String,
+    },
+    Talosctl {
+        version: String,
+        path: String,
+    },
 }
 
 const GET_HEAD: &[Method] = &[Method::GET, Method::HEAD];
@@ -39,25 +60,39 @@ const POST: &[Method] = &[Method::POST];
 /// Matches a path against the table: the endpoint and the methods registered for it.
 pub(crate) fn match_path(path: &str) -> Option<(Endpoint, &'static [Method])> {
     if path == "/v2" {
-        return Some((Endpoint::Registry { rest: String::new() }, GET_HEAD));
+        return Some((
+            Endpoint::Registry {
+                rest: String::new(),
+            },
+            GET_HEAD,
+        ));
     }
     if let Some(rest) = path.strip_prefix("/v2/") {
         return Some((Endpoint::Registry { rest: decode(rest) }, GET_HEAD));
     }
     let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
-    let seg = |s: &&str| !s.is_empty();
+    let filled = |parts: [&str; 3]| parts.iter().all(|s| !s.is_empty());
     let m = match segments.as_slice() {
         [""] => (Endpoint::Root, GET_HEAD),
         ["healthz"] => (Endpoint::Healthz, GET_HEAD),
         ["readyz"] => (Endpoint::Readyz, GET_HEAD),
         ["llms.txt"] => (Endpoint::LlmsTxt, GET),
-        ["image", s, v, p] if [s, v, p].iter().all(seg) => (
-            Endpoint::Image { schematic: decode(s), version: decode(v), path: decode(p) },
+        ["image", s, v, p] if filled([s, v, p]) => (
+            Endpoint::Image {
+                schematic: decode(s),
+                version: decode(v),
+                path: decode(p),
+            },
             GET_HEAD,
         ),
-        ["pxe", s, v, p] if [s, v, p].iter().all(seg) => {
-            (Endpoint::Pxe { schematic: decode(s), version: decode(v), path: decode(p) }, GET)
-        }
+        ["pxe", s, v, p] if filled([s, v, p]) => (
+            Endpoint::Pxe {
+                schematic: decode(s),
+                version: decode(v),
+                path: decode(p),
+            },
+            GET,
+        ),
         ["oci", "cosign", "signing-key.pub"] => (Endpoint::CosignPublicKey, GET),
         ["schematics"] => (Endpoint::SchematicCreate, POST),
         ["schematics", id] if !id.is_empty() => (Endpoint::SchematicGet { id: decode(id) }, GET),
@@ -70,9 +105,13 @@ pub(crate) fn match_path(path: &str) -> Option<(Endpoint, &'static [Method])> {
         }
         ["secureboot", "signing-cert.pem"] => (Endpoint::SecureBootCert, GET),
         ["talosctl", v] if !v.is_empty() => (Endpoint::TalosctlList { version: decode(v) }, GET),
-        ["talosctl", v, p] if !v.is_empty() && !p.is_empty() => {
-            (Endpoint::Talosctl { version: decode(v), path: decode(p) }, GET_HEAD)
-        }
+        ["talosctl", v, p] if !v.is_empty() && !p.is_empty() => (
+            Endpoint::Talosctl {
+                version: decode(v),
+                path: decode(p),
+            },
+            GET_HEAD,
+        ),
         _ => return None,
     };
     Some(m)
@@ -113,11 +152,23 @@ mod tests {
             ("/schematics", Endpoint::SchematicCreate),
             ("/secureboot/signing-cert.pem", Endpoint::SecureBootCert),
             ("/oci/cosign/signing-key.pub", Endpoint::CosignPublicKey),
-            ("/v2", Endpoint::Registry { rest: String::new() }),
-            ("/v2/", Endpoint::Registry { rest: String::new() }),
+            (
+                "/v2",
+                Endpoint::Registry {
+                    rest: String::new(),
+                },
+            ),
+            (
+                "/v2/",
+                Endpoint::Registry {
+                    rest: String::new(),
+                },
+            ),
             (
                 "/v2/installer/abc/manifests/v1.10.0",
-                Endpoint::Registry { rest: "installer/abc/manifests/v1.10.0".into() },
+                Endpoint::Registry {
+                    rest: "installer/abc/manifests/v1.10.0".into(),
+                },
             ),
         ];
         for (path, want) in cases {
@@ -126,29 +177,56 @@ mod tests {
         let image = format!("/image/{id}/v1.10.0/metal-amd64.iso");
         assert_eq!(
             match_path(&image).unwrap().0,
-            Endpoint::Image { schematic: id.into(), version: "v1.10.0".into(), path: "metal-amd64.iso".into() }
+            Endpoint::Image {
+                schematic: id.into(),
+                version: "v1.10.0".into(),
+                path: "metal-amd64.iso".into()
+            }
         );
         assert_eq!(
-            match_path("/pxe/x/1.10.0/metal-%24%7Bbuildarch%7D").unwrap().0,
-            Endpoint::Pxe { schematic: "x".into(), version: "1.10.0".into(), path: "metal-${buildarch}".into() }
+            match_path("/pxe/x/1.10.0/metal-%24%7Bbuildarch%7D")
+                .unwrap()
+                .0,
+            Endpoint::Pxe {
+                schematic: "x".into(),
+                version: "1.10.0".into(),
+                path: "metal-${buildarch}".into()
+            }
         );
         assert_eq!(
             match_path("/version/v1.7.0/overlays/official").unwrap().0,
-            Endpoint::Overlays { version: "v1.7.0".into() }
+            Endpoint::Overlays {
+                version: "v1.7.0".into()
+            }
         );
     }
 
     #[test]
     fn rejects_unknown_and_malformed() {
-        for path in ["", "/nope", "/image/a/b", "/image/a/b/c/d", "/image//v1.10.0/x", "/pxe/a/b/", "/schematics/", "/versions/x"] {
+        for path in [
+            "",
+            "/nope",
+            "/image/a/b",
+            "/image/a/b/c/d",
+            "/image//v1.10.0/x",
+            "/pxe/a/b/",
+            "/schematics/",
+            "/versions/x",
+        ] {
             assert!(match_path(path).is_none(), "{path}");
         }
     }
 
     #[test]
     fn trailing_slashes_redirect() {
-        assert_eq!(trailing_slash_redirect("/versions/"), Some("/versions".into()));
-        assert_eq!(trailing_slash_redirect("/healthz/"), Some("/healthz".into()));
+        assert_eq!(
+            trailing_slash_redirect("/versions/"),
+            Some("/versions".into())
+        );
+        assert_eq!(
+            trailing_slash_redirect("/healthz/"),
+            Some("/healthz".into())
+        );
         assert_eq!(trailing_slash_redirect("/nope/"), None);
     }
 

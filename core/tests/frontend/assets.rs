@@ -310,7 +310,10 @@ async fn profile_errors_are_400() {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.text(), "error enhancing profile from schematic: secure boot is disabled\n");
+    assert_eq!(
+        r.text(),
+        "error enhancing profile from schematic: secure boot is disabled\n"
+    );
 
     let f = frontend();
     let foo = create(

@@ -91,7 +91,11 @@ async fn talosctl_downloads() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.text(), "version 1.10.2 is not available\n");
 
-    let f = frontend_with_talosctl(&["talosctl-linux-amd64", "talosctl-darwin-arm64", "talosctl-windows-amd64.exe"]);
+    let f = frontend_with_talosctl(&[
+        "talosctl-linux-amd64",
+        "talosctl-darwin-arm64",
+        "talosctl-windows-amd64.exe",
+    ]);
     let r = get(&f, "/talosctl/v1.11.0").await;
     assert_eq!(
         r.json(),
@@ -103,7 +107,10 @@ async fn talosctl_downloads() {
     );
     let r = get(&f, "/talosctl/1.11.0/talosctl-linux-amd64").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.header("content-disposition"), Some("attachment; filename=\"talosctl-linux-amd64\""));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"talosctl-linux-amd64\"")
+    );
     assert_eq!(r.text(), "fake talosctl-linux-amd64 v1.11.0\n");
     let r = get(&f, "/talosctl/v1.11.0/talosctl-plan9-mips").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);

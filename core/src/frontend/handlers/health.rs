@@ -20,9 +20,10 @@ impl<P: Platform> Frontend<P> {
     pub(super) async fn readyz(&self) -> Response<P::Object> {
         match self.platform.readiness().await {
             Readiness::Ready => response::empty(StatusCode::OK),
-            Readiness::NotReady(reason) => {
-                response::text(StatusCode::SERVICE_UNAVAILABLE, &format!("not ready: {reason}"))
-            }
+            Readiness::NotReady(reason) => response::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("not ready: {reason}"),
+            ),
         }
     }
 

@@ -15,14 +15,14 @@ use crate::asset_key::asset_key;
 use crate::cmdline::{self, CmdlineSpec};
 use crate::image_path::{self, Checksum, OutputKind};
 use crate::mime;
-use crate::profile::{BuildProfile, ProfileContext, build_profile};
+use crate::profile::BuildProfile;
 
 use super::super::error::ApiError;
 use super::super::platform::{AssetRecord, Delivery, DeliveryRequest};
 use super::super::range::{self, RangeRequest};
 use super::super::response::{self, Body, Response};
 use super::super::{Frontend, Platform, Request};
-use super::{enhance_error, query_param};
+use super::query_param;
 
 /// What is being served: bytes made here, or a stored asset.
 pub(super) enum Source {
@@ -39,21 +39,9 @@ impl<P: Platform> Frontend<P> {
         path: &str,
     ) -> Result<Response<P::Object>, ApiError> {
         let (asset_path, checksum) = image_path::split_checksum_suffix(path);
-        let (id, schematic) = self.load_schematic(schematic_id).await?;
-        let version: crate::version::TalosVersion =
-            raw_version.parse().map_err(|e: crate::version::InvalidVersion| ApiError::bad_request(e.to_string()))?;
-        let output = image_path::parse(asset_path)
-            .map_err(|e| ApiError::bad_request(format!("error parsing profile from path: {e}")))?;
-        let version = self.available_version(&version.tag()).await?;
-        let release = self.release(&version).await?;
-        let context = ProfileContext {
-            version: &version,
-            catalog: &release,
-            secureboot_enabled: self.config.secureboot_enabled,
-        };
-        let profile =
-            build_profile(output, &schematic, id.as_str(), &context).map_err(enhance_error)?;
-
+        let (_, profile) = self
+            .resolve_profile(schematic_id, raw_version, asset_path)
+            .await?;
         let source = if profile.output.kind == OutputKind::Cmdline {
             Source::Inline(Bytes::from(cmdline_text(&profile)))
         } else {
@@ -66,7 +54,8 @@ impl<P: Platform> Frontend<P> {
         if let Some(kind) = checksum {
             return Ok(checksum_response(&source, kind, &filename));
         }
-        self.serve(request, source, &filename, mime::content_type(asset_path)).await
+        self.serve(request, source, &filename, mime::content_type(asset_path))
+            .await
     }
 
     pub(super) async fn serve(
@@ -81,7 +70,8 @@ impl<P: Platform> Frontend<P> {
             Source::Stored(record) => (record.size, record.sha256.clone()),
         };
         let etag = range::etag(&sha256);
-        let header_str = |name: header::HeaderName| request.headers().get(name).and_then(|v| v.to_str().ok());
+        let header_str =
+            |name: header::HeaderName| request.headers().get(name).and_then(|v| v.to_str().ok());
 
         let mut response = if range::if_none_match(header_str(header::IF_NONE_MATCH), &etag) {
             response::empty(StatusCode::NOT_MODIFIED)
@@ -119,7 +109,9 @@ impl<P: Platform> Frontend<P> {
                                     allow_redirect: !self.on_pxe_host(request),
                                 };
                                 match self.platform.deliver(&record, delivery).await? {
-                                    Delivery::Redirect(url) => return Ok(redirect(StatusCode::FOUND, &url)),
+                                    Delivery::Redirect(url) => {
+                                        return Ok(redirect(StatusCode::FOUND, &url));
+                                    }
                                     Delivery::Stream(object) => Body::Object(object),
                                 }
                             }
@@ -129,13 +121,27 @@ impl<P: Platform> Frontend<P> {
                     match part {
                         Some(p) => {
                             *r.status_mut() = StatusCode::PARTIAL_CONTENT;
-                            response::set_header(&mut r, header::CONTENT_RANGE, &p.content_range(size));
-                            response::set_header(&mut r, header::CONTENT_LENGTH, &p.len().to_string());
+                            response::set_header(
+                                &mut r,
+                                header::CONTENT_RANGE,
+                                &p.content_range(size),
+                            );
+                            response::set_header(
+                                &mut r,
+                                header::CONTENT_LENGTH,
+                                &p.len().to_string(),
+                            );
                         }
-                        None => response::set_header(&mut r, header::CONTENT_LENGTH, &size.to_string()),
+                        None => {
+                            response::set_header(&mut r, header::CONTENT_LENGTH, &size.to_string())
+                        }
                     }
                     response::set_header(&mut r, header::CONTENT_TYPE, content_type);
-                    response::set_header(&mut r, header::CONTENT_DISPOSITION, &mime::content_disposition(filename));
+                    response::set_header(
+                        &mut r,
+                        header::CONTENT_DISPOSITION,
+                        &mime::content_disposition(filename),
+                    );
                     response::set_header(&mut r, header::ACCEPT_RANGES, "bytes");
                     r
                 }
@@ -168,14 +174,26 @@ fn checksum_response<O>(source: &Source, kind: Checksum, filename: &str) -> Resp
         (Source::Stored(record), Checksum::Sha256) => record.sha256.clone(),
         (Source::Stored(record), Checksum::Sha512) => record.sha512.clone(),
     };
-    response::with_body(StatusCode::OK, response::TEXT_PLAIN, mime::checksum_line(&hex, filename))
+    response::with_body(
+        StatusCode::OK,
+        response::TEXT_PLAIN,
+        mime::checksum_line(&hex, filename),
+    )
 }
 
 /// A redirect the way Go's `http.Redirect` writes it for GET.
 pub(super) fn redirect<O>(status: StatusCode, location: &str) -> Response<O> {
     let text = status.canonical_reason().unwrap_or("");
-    let escaped = location.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&#34;");
-    let mut r = response::with_body(status, "text/html; charset=utf-8", format!("<a href=\"{escaped}\">{text}</a>.\n"));
+    let escaped = location
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;");
+    let mut r = response::with_body(
+        status,
+        "text/html; charset=utf-8",
+        format!("<a href=\"{escaped}\">{text}</a>.\n"),
+    );
     response::set_header(&mut r, header::LOCATION, location);
     r
 }

@@ -11,7 +11,10 @@ use super::super::{Frontend, Platform, Request};
 use super::query_param;
 
 impl<P: Platform> Frontend<P> {
-    pub(super) async fn versions(&self, request: &Request) -> Result<Response<P::Object>, ApiError> {
+    pub(super) async fn versions(
+        &self,
+        request: &Request,
+    ) -> Result<Response<P::Object>, ApiError> {
         let versions = if query_param(request, "broken").as_deref() == Some("true") {
             self.platform.broken_versions().await?
         } else {
@@ -21,16 +24,22 @@ impl<P: Platform> Frontend<P> {
         Ok(response::go_json(StatusCode::OK, &tags))
     }
 
-    pub(super) async fn extensions(&self, raw_version: &str) -> Result<Response<P::Object>, ApiError> {
+    pub(super) async fn extensions(
+        &self,
+        raw_version: &str,
+    ) -> Result<Response<P::Object>, ApiError> {
         let version = self.available_version(raw_version).await?;
         let release = self.release(&version).await?;
         Ok(response::go_json(StatusCode::OK, &release.extensions))
     }
 
-    pub(super) async fn overlays(&self, raw_version: &str) -> Result<Response<P::Object>, ApiError> {
+    pub(super) async fn overlays(
+        &self,
+        raw_version: &str,
+    ) -> Result<Response<P::Object>, ApiError> {
         let version = self.available_version(raw_version).await?;
         if !Quirks::new(&version).supports_overlay() {
-            return Ok(response::go_json(StatusCode::OK, &[] as &[()]));
+            return Ok(response::go_json(StatusCode::OK, &Vec::<String>::new()));
         }
         let release = self.release(&version).await?;
         Ok(response::go_json(StatusCode::OK, &release.overlays))
@@ -41,7 +50,11 @@ impl<P: Platform> Frontend<P> {
             .platform
             .cosign_public_key_pem()
             .ok_or_else(|| ApiError::not_found("no signing key is configured"))?;
-        Ok(response::with_body(StatusCode::OK, "application/x-pem-file", pem))
+        Ok(response::with_body(
+            StatusCode::OK,
+            "application/x-pem-file",
+            pem,
+        ))
     }
 
     pub(super) fn secureboot_cert(&self) -> Result<Response<P::Object>, ApiError> {
@@ -51,6 +64,10 @@ impl<P: Platform> Frontend<P> {
             .secureboot_cert_pem()
             .filter(|_| self.config.secureboot_enabled)
             .ok_or_else(|| ApiError::not_found("secure boot is disabled"))?;
-        Ok(response::with_body(StatusCode::OK, "application/x-pem-file", pem))
+        Ok(response::with_body(
+            StatusCode::OK,
+            "application/x-pem-file",
+            pem,
+        ))
     }
 }

@@ -13,9 +13,9 @@ use crate::arch::Arch;
 use crate::asset_key::asset_key;
 use crate::catalog::latest_stable;
 use crate::image_path::ImagePath;
-use crate::profile::{ProfileContext, build_profile};
 use crate::registry::{
-    self, InstallerImage, ManifestTag, OciErrorCode, Reference, RegistryRoute, Resource, media_types,
+    self, InstallerImage, ManifestTag, OciErrorCode, Reference, RegistryRoute, Resource,
+    media_types,
 };
 use crate::schematic::SchematicId;
 use crate::version::TalosVersion;
@@ -25,7 +25,7 @@ use super::super::platform::{BlobDelivery, InstallerArch, InstallerRequest, Mani
 use super::super::response::{self, Body, Response};
 use super::super::{Frontend, Platform, Request};
 use super::image::redirect;
-use super::{enhance_error, query_param};
+use super::query_param;
 
 const API_VERSION_HEADER: &str = "docker-distribution-api-version";
 
@@ -40,46 +40,72 @@ impl<P: Platform> Frontend<P> {
             header::HeaderName::from_static(API_VERSION_HEADER),
             "registry/2.0",
         );
-        if request.method() == Method::HEAD { response::without_body(response) } else { response }
+        if request.method() == Method::HEAD {
+            response::without_body(response)
+        } else {
+            response
+        }
     }
 
-    async fn registry_inner(&self, request: &Request, rest: &str) -> Result<Response<P::Object>, ApiError> {
+    async fn registry_inner(
+        &self,
+        request: &Request,
+        rest: &str,
+    ) -> Result<Response<P::Object>, ApiError> {
         let route = registry::route(rest).map_err(|e| {
             let oci = e.to_oci_error();
             let status = StatusCode::from_u16(oci.status()).unwrap_or(StatusCode::NOT_FOUND);
             ApiError::new(status, oci.message).oci(oci.code)
         })?;
         match route {
-            RegistryRoute::Ping => Ok(response::with_body(StatusCode::OK, response::APPLICATION_JSON, "{}")),
+            RegistryRoute::Ping => Ok(response::with_body(
+                StatusCode::OK,
+                response::APPLICATION_JSON,
+                "{}",
+            )),
             RegistryRoute::SourceProxy { repository, .. } => Err(ApiError::not_found(format!(
                 "repository siderolabs/{repository} is not proxied by this factory"
             ))
             .oci(OciErrorCode::NameUnknown)),
-            RegistryRoute::Installer { image, schematic, resource } => {
+            RegistryRoute::Installer {
+                image,
+                schematic,
+                resource,
+            } => {
                 let (id, schematic_doc) = self
                     .load_schematic(&schematic)
                     .await
                     .map_err(|e| e.oci(OciErrorCode::NameUnknown))?;
-                let image: InstallerImage = image
-                    .parse()
-                    .map_err(|e: registry::InvalidImage| ApiError::bad_request(e.to_string()).oci(OciErrorCode::NameInvalid))?;
+                let image: InstallerImage =
+                    image.parse().map_err(|e: registry::InvalidImage| {
+                        ApiError::bad_request(e.to_string()).oci(OciErrorCode::NameInvalid)
+                    })?;
                 let repository = format!("{}/{}", image.name(), id.as_str());
                 match resource {
                     Resource::Manifest(Reference::Tag(tag)) => {
-                        self.manifest_by_tag(&image, &id, &schematic_doc, &repository, &tag).await
+                        self.manifest_by_tag(&image, &id, &schematic_doc, &repository, &tag)
+                            .await
                     }
                     Resource::Manifest(reference @ Reference::Digest(_)) => {
                         let record = self.platform.manifest(&repository, &reference).await?;
                         let record = record.ok_or_else(|| {
-                            ApiError::not_found("manifest unknown").oci(OciErrorCode::ManifestUnknown)
+                            ApiError::not_found("manifest unknown")
+                                .oci(OciErrorCode::ManifestUnknown)
                         })?;
                         Ok(manifest_response(record))
                     }
-                    Resource::Blob(digest) => match self.platform.blob(&repository, &digest).await? {
-                        Some(BlobDelivery::Redirect(url)) => Ok(redirect(StatusCode::TEMPORARY_REDIRECT, &url)),
+                    Resource::Blob(digest) => match self.platform.blob(&repository, &digest).await?
+                    {
+                        Some(BlobDelivery::Redirect(url)) => {
+                            Ok(redirect(StatusCode::TEMPORARY_REDIRECT, &url))
+                        }
                         Some(BlobDelivery::Stream { object, size }) => {
                             let mut r = http::Response::new(Body::Object(object));
-                            response::set_header(&mut r, header::CONTENT_TYPE, "application/octet-stream");
+                            response::set_header(
+                                &mut r,
+                                header::CONTENT_TYPE,
+                                "application/octet-stream",
+                            );
                             response::set_header(&mut r, header::CONTENT_LENGTH, &size.to_string());
                             response::set_header(
                                 &mut r,
@@ -88,13 +114,16 @@ impl<P: Platform> Frontend<P> {
                             );
                             Ok(r)
                         }
-                        None => Err(ApiError::not_found("blob unknown to registry").oci(OciErrorCode::BlobUnknown)),
+                        None => Err(ApiError::not_found("blob unknown to registry")
+                            .oci(OciErrorCode::BlobUnknown)),
                     },
                     Resource::Referrers(digest) => {
                         let descriptors = self.platform.referrers(&repository, &digest).await?;
                         let filter = query_param(request, "artifactType");
-                        let (body, filtered) = registry::referrers_index(&descriptors, filter.as_deref());
-                        let mut r = response::with_body(StatusCode::OK, media_types::OCI_INDEX, body);
+                        let (body, filtered) =
+                            registry::referrers_index(&descriptors, filter.as_deref());
+                        let mut r =
+                            response::with_body(StatusCode::OK, media_types::OCI_INDEX, body);
                         if filtered {
                             response::set_header(
                                 &mut r,
@@ -104,8 +133,10 @@ impl<P: Platform> Frontend<P> {
                         }
                         Ok(r)
                     }
-                    Resource::TagsList => Err(ApiError::not_found("tag listing is not supported for installer images")
-                        .oci(OciErrorCode::Unsupported)),
+                    Resource::TagsList => Err(ApiError::not_found(
+                        "tag listing is not supported for installer images",
+                    )
+                    .oci(OciErrorCode::Unsupported)),
                 }
             }
         }
@@ -121,15 +152,20 @@ impl<P: Platform> Frontend<P> {
     ) -> Result<Response<P::Object>, ApiError> {
         let version = match registry::classify_tag(tag) {
             ManifestTag::Other(other) => {
-                let record = self.platform.manifest(repository, &Reference::Tag(other)).await?;
-                let record = record
-                    .ok_or_else(|| ApiError::not_found("manifest unknown").oci(OciErrorCode::ManifestUnknown))?;
+                let record = self
+                    .platform
+                    .manifest(repository, &Reference::Tag(other))
+                    .await?;
+                let record = record.ok_or_else(|| {
+                    ApiError::not_found("manifest unknown").oci(OciErrorCode::ManifestUnknown)
+                })?;
                 return Ok(manifest_response(record));
             }
             ManifestTag::Latest => {
                 let versions = self.platform.versions().await?;
                 latest_stable(&versions).cloned().ok_or_else(|| {
-                    ApiError::not_found("no stable version is available").oci(OciErrorCode::ManifestUnknown)
+                    ApiError::not_found("no stable version is available")
+                        .oci(OciErrorCode::ManifestUnknown)
                 })?
             }
             ManifestTag::Version(version) => version,
@@ -138,11 +174,15 @@ impl<P: Platform> Frontend<P> {
             }
         };
         let version = self
-            .available_version(&version.tag())
+            .ensure_available(version)
             .await
             .map_err(|e| e.oci(OciErrorCode::ManifestUnknown))?;
-        let request = self.installer_request(image, id, schematic, version).await?;
-        Ok(manifest_response(self.platform.installer_index(&request).await?))
+        let request = self
+            .installer_request(image, id, schematic, version)
+            .await?;
+        Ok(manifest_response(
+            self.platform.installer_index(&request).await?,
+        ))
     }
 
     async fn installer_request(
@@ -153,26 +193,31 @@ impl<P: Platform> Frontend<P> {
         version: TalosVersion,
     ) -> Result<InstallerRequest, ApiError> {
         let release = self.release(&version).await?;
-        let context = ProfileContext {
-            version: &version,
-            catalog: &release,
-            secureboot_enabled: self.config.secureboot_enabled,
-        };
         let mut arches = Vec::with_capacity(Arch::ALL.len());
         for arch in Arch::ALL {
             let output = ImagePath::installer(image.platform, arch, image.secureboot);
-            let profile = build_profile(output, schematic, id.as_str(), &context)
-                .map_err(|e| enhance_error(e).oci(OciErrorCode::ManifestInvalid))?;
+            let profile = self
+                .profile_in(&release, output, schematic, id, &version)
+                .map_err(|e| e.oci(OciErrorCode::ManifestInvalid))?;
             let key = asset_key(&profile);
             arches.push(InstallerArch { arch, profile, key });
         }
-        Ok(InstallerRequest { image: image.clone(), schematic_id: id.clone(), version, arches })
+        Ok(InstallerRequest {
+            image: image.clone(),
+            schematic_id: id.clone(),
+            version,
+            arches,
+        })
     }
 }
 
 fn manifest_response<O>(record: ManifestRecord) -> Response<O> {
     let mut r = response::with_body(StatusCode::OK, &record.media_type, record.bytes);
-    response::set_header(&mut r, header::HeaderName::from_static("docker-content-digest"), &record.digest.to_string());
+    response::set_header(
+        &mut r,
+        header::HeaderName::from_static("docker-content-digest"),
+        &record.digest.to_string(),
+    );
     response::set_header(&mut r, header::ETAG, &format!("\"{}\"", record.digest));
     r
 }

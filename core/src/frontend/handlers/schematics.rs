@@ -15,7 +15,10 @@ struct Created<'a> {
 }
 
 impl<P: Platform> Frontend<P> {
-    pub(super) async fn create_schematic(&self, request: &Request) -> Result<Response<P::Object>, ApiError> {
+    pub(super) async fn create_schematic(
+        &self,
+        request: &Request,
+    ) -> Result<Response<P::Object>, ApiError> {
         let body = request.body();
         if body.len() > MAX_SCHEMATIC_BYTES {
             return Err(ApiError::new(
@@ -27,13 +30,27 @@ impl<P: Platform> Frontend<P> {
         let yaml = schematic.canonical_yaml();
         let id = SchematicId::of_canonical_yaml(&yaml);
         self.platform.put_schematic(&id, &yaml).await?;
-        Ok(response::go_json(StatusCode::CREATED, &Created { id: id.as_str(), schematic: &yaml }))
+        Ok(response::go_json(
+            StatusCode::CREATED,
+            &Created {
+                id: id.as_str(),
+                schematic: &yaml,
+            },
+        ))
     }
 
     pub(super) async fn get_schematic(&self, id: &str) -> Result<Response<P::Object>, ApiError> {
         let not_found = || ApiError::not_found("schematic not found");
         let parsed: SchematicId = id.parse().map_err(|_| not_found())?;
-        let yaml = self.platform.get_schematic(&parsed).await?.ok_or_else(not_found)?;
-        Ok(response::with_body(StatusCode::OK, "application/yaml", yaml))
+        let yaml = self
+            .platform
+            .get_schematic(&parsed)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok(response::with_body(
+            StatusCode::OK,
+            "application/yaml",
+            yaml,
+        ))
     }
 }
