@@ -111,8 +111,12 @@ pub enum EnrollKeys {
 
 impl EnrollKeys {
     /// Every mode, in upstream's documented order.
-    pub const ALL: [EnrollKeys; 4] =
-        [EnrollKeys::Off, EnrollKeys::Manual, EnrollKeys::IfSafe, EnrollKeys::Force];
+    pub const ALL: [EnrollKeys; 4] = [
+        EnrollKeys::Off,
+        EnrollKeys::Manual,
+        EnrollKeys::IfSafe,
+        EnrollKeys::Force,
+    ];
 
     /// The YAML name.
     pub fn as_str(self) -> &'static str {
