@@ -374,6 +374,18 @@ fn too_large_bodies() {
 }
 
 #[test]
+fn bodies_under_the_limit_parse_even_when_their_canonical_form_is_larger() {
+    // The canonical form indents the block 8 spaces instead of 4, so it is
+    // larger than the limit; only the body is limited.
+    let mut body = String::from("customization:\n  embeddedMachineConfiguration: |\n");
+    while body.len() < MAX_SCHEMATIC_BYTES - 100 {
+        body.push_str("    0123456789012345678901234567890123456789\n");
+    }
+    let schematic = Schematic::parse(body.as_bytes()).unwrap();
+    assert!(schematic.canonical_yaml().len() > MAX_SCHEMATIC_BYTES);
+}
+
+#[test]
 fn deep_nesting_is_a_clean_error() {
     let body = format!("overlay:\n  options:\n    a: {}", "[".repeat(65));
     let err = error(&body);
@@ -503,5 +515,31 @@ fn schematics_whose_canonical_form_does_not_read_back_are_refused() {
     assert_eq!(
         ok.canonical_yaml(),
         "customization:\n    embeddedMachineConfiguration: |4-\n         a\n        b\n"
+    );
+}
+
+#[test]
+fn the_deepest_nesting_the_composer_accepts_decodes() {
+    // Root, overlay and options are 3 levels; 61 lists make 64.
+    let body = format!(
+        "overlay:\n  options:\n    a: {}x{}\n",
+        "[".repeat(61),
+        "]".repeat(61)
+    );
+    let s = Schematic::parse(body.as_bytes()).unwrap();
+    assert!(s.canonical_yaml().contains("- x"));
+    // Through an alias the decoder bounds nesting itself.
+    let body = format!(
+        "overlay:\n  options:\n    a: &d {}x{}\n    b: [[[[*d]]]]\n",
+        "[".repeat(58),
+        "]".repeat(58)
+    );
+    let err = error(&body);
+    let SchematicErrorKind::Load(failure) = err.kind() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (failure.stage, &failure.problem),
+        (Stage::Constructor, &FatalProblem::TooDeep { limit: 64 })
     );
 }

@@ -151,7 +151,8 @@ impl<'t> Decoder<'t> {
             return result;
         }
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        // MAX_DEPTH collections, plus the scalar inside the deepest one.
+        if self.depth > MAX_DEPTH + 1 {
             return Err(fatal(
                 Stage::Constructor,
                 node.mark,

@@ -67,10 +67,19 @@ impl Schematic {
     /// `owner` (no multi-tenancy here) and unknown `secureboot.enrollKeys`
     /// modes. Never panics, whatever the bytes.
     pub fn parse(body: &[u8]) -> Result<Schematic, SchematicError> {
+        if body.len() > MAX_SCHEMATIC_BYTES {
+            return Err(SchematicErrorKind::TooLarge {
+                size: body.len(),
+                limit: MAX_SCHEMATIC_BYTES,
+            }
+            .into());
+        }
         let first = decode_body(body)?;
         // Store only what reads back: re-read the canonical form and return
         // that reading (which also normalises e.g. `1.0` to the integer 1,
-        // since the canonical YAML writes it as `1`).
+        // since the canonical YAML writes it as `1`). The canonical form may
+        // be larger than the body (deeper indentation, expanded aliases), so
+        // the size limit does not apply to it.
         let canonical = first.canonical_yaml();
         match decode_body(canonical.as_bytes()) {
             Ok(second) if second.canonical_yaml() == canonical => Ok(second),
@@ -90,15 +99,9 @@ impl Schematic {
     }
 }
 
-/// Bytes to validated schematic, without the read-back check.
+/// Bytes to validated schematic, without the size limit and the read-back
+/// check.
 fn decode_body(body: &[u8]) -> Result<Schematic, SchematicError> {
-    if body.len() > MAX_SCHEMATIC_BYTES {
-        return Err(SchematicErrorKind::TooLarge {
-            size: body.len(),
-            limit: MAX_SCHEMATIC_BYTES,
-        }
-        .into());
-    }
     let text = yaml::input::decode(body).map_err(|e| SchematicErrorKind::Encoding {
         offset: e.offset,
         problem: e.problem,
