@@ -286,7 +286,7 @@ fn enroll_keys_are_validated() {
     let off = Schematic::parse(b"customization:\n  secureboot:\n    enrollKeys: off\n").unwrap();
     assert_eq!(
         off.canonical_yaml(),
-        "customization:\n    secureboot:\n        enrollKeys: 'off'\n"
+        "customization:\n    secureboot:\n        enrollKeys: \"off\"\n"
     );
     let force =
         Schematic::parse(b"customization:\n  secureboot:\n    enrollKeys: force\n").unwrap();

@@ -49,10 +49,10 @@ fn options_tree_is_sorted_typed_and_styled_like_go_yaml() {
     // before letters, 'A' < 'a', a2 < a10 (numeric runs). Integer keys of a
     // nested map sort numerically before string keys. 3.0 is a float64 3,
     // which FormatFloat writes as "3"; 0x10 is the int 16; yes is a string
-    // (v4 resolves only true/false) written 'yes'; 1e400 overflows, so it
+    // (v4 resolves only true/false) written "yes"; 1e400 overflows, so it
     // is a string; 1e6 is written 1e+06; 2015-01-01 becomes a time.Time in
     // RFC 3339 form while the quoted one stays a string. The key `y` is a
-    // YAML 1.1 boolean word, so it is single-quoted like any such string.
+    // YAML 1.1 boolean word, so it is double-quoted like any such string.
     let want = "\
 overlay:
     image: img
@@ -76,7 +76,7 @@ overlay:
             - null
             - {}
             - []
-            - 'yes'
+            - \"yes\"
             - 16
             - 1e400
         nested:
@@ -87,7 +87,7 @@ overlay:
             v: -.inf
             w: .inf
             x: 2015-01-01T00:00:00Z
-            'y': []
+            \"y\": []
             z: {}
 customization: {}
 ";
@@ -167,7 +167,7 @@ fn go_map_semantics() {
     // boolean word, hence quoted.
     assert_eq!(
         canonical("overlay:\n  options:\n    m: {1: a, 0x1: b, true: t, false: f, ~: n}\n"),
-        "overlay:\n    image: \"\"\n    name: \"\"\n    options:\n        m:\n            false: f\n            true: t\n            1: b\n            null: 'n'\ncustomization: {}\n"
+        "overlay:\n    image: \"\"\n    name: \"\"\n    options:\n        m:\n            false: f\n            true: t\n            1: b\n            null: \"n\"\ncustomization: {}\n"
     );
     // A null key at the top level is dropped (it cannot be a Go string).
     assert_eq!(
@@ -212,7 +212,7 @@ fn strings_keep_their_text_in_string_fields() {
     // then quotes what would read back as another type.
     assert_eq!(
         canonical("customization:\n  extraKernelArgs: [0x10, true, 1.50, yes, ~, a]\n"),
-        "customization:\n    extraKernelArgs:\n        - \"0x10\"\n        - \"true\"\n        - \"1.50\"\n        - 'yes'\n        - a\n"
+        "customization:\n    extraKernelArgs:\n        - \"0x10\"\n        - \"true\"\n        - \"1.50\"\n        - \"yes\"\n        - a\n"
     );
     // Typed bools accept YAML 1.1 words, quoted or not.
     for word in ["yes", "On", "'Y'", "\"yes\""] {

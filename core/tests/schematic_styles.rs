@@ -49,13 +49,13 @@ fn scalar_styles() {
         (".inf", " \".inf\"\n"),
         ("2015-01-01", " \"2015-01-01\"\n"), // a timestamp
         // Not a type in v4 but in YAML 1.1 (isOldBool, isBase60Float, "<<"):
-        // rc.6's representer forces single quotes.
-        ("yes", " 'yes'\n"),
-        ("on", " 'on'\n"),
-        ("Off", " 'Off'\n"),
-        ("y", " 'y'\n"),
-        ("1:30", " '1:30'\n"),
-        ("<<", " '<<'\n"),
+        // the representer's legacy quote preference double-quotes them.
+        ("yes", " \"yes\"\n"),
+        ("on", " \"on\"\n"),
+        ("Off", " \"Off\"\n"),
+        ("y", " \"y\"\n"),
+        ("1:30", " \"1:30\"\n"),
+        ("<<", " \"<<\"\n"),
         // Plain requested, but the emitter's analysis forbids plain (indicator
         // characters, ": ", " #", leading/trailing space): single quotes.
         (
@@ -190,7 +190,7 @@ fn option_keys_follow_the_same_rules_and_long_keys_are_explicit() {
     // a key over 128 bytes or with a line break is written as `? key` /
     // `: value`, and a multi-line key may then use a literal block.
     let want = format!(
-        "overlay:\n    image: \"\"\n    name: x\n    options:\n        \"10\": 2\n        'a: b': 3\n        ? {long}\n        : 4\n        ? |-\n            two\n            lines\n        : 5\n        'yes': 1\ncustomization: {{}}\n"
+        "overlay:\n    image: \"\"\n    name: x\n    options:\n        \"10\": 2\n        'a: b': 3\n        ? {long}\n        : 4\n        ? |-\n            two\n            lines\n        : 5\n        \"yes\": 1\ncustomization: {{}}\n"
     );
     assert_eq!(schematic.canonical_yaml(), want);
 }

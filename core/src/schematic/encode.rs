@@ -12,7 +12,7 @@
 //! - text containing a line break: literal block (`|`), unless it is shorter
 //!   than two bytes or only whitespace (then double-quoted);
 //! - YAML 1.1 booleans (`yes`, `On`, …), base-60-looking numbers (`1:30`)
-//!   and `<<`: single-quoted (see [`LEGACY_QUOTE`]);
+//!   and `<<`: double-quoted (see [`LEGACY_QUOTE`]);
 //! - text that would read back as another type (`10`, `true`, `null`, `""`,
 //!   `1.5`, `0x1F`, `2015-01-01`): double-quoted;
 //! - anything else plain, and the emitter downgrades to single or double
@@ -36,16 +36,17 @@ use super::yaml::resolve::{self, STR, TIMESTAMP};
 use super::yaml::scalar::Style;
 use super::yaml::{float, timestamp::Timestamp};
 
-/// The style go-yaml v4's representer forces on YAML 1.1 booleans,
+/// The style go-yaml v4's representer gives YAML 1.1 booleans,
 /// base-60-looking numbers and `<<`.
 ///
-/// go-yaml v3 (and v4 up to rc.4) double-quoted these (`"yes"`); since the
-/// v4 rewrite of the dump pipeline (in v4.0.0-rc.6, which upstream uses) the
-/// representer hard-codes single quotes (`'yes'`) whatever the quote
-/// preference. An open go-yaml pull request (#380) would restore double
-/// quotes for `Marshal`; if upstream picks that up, this is the one line to
-/// change.
-pub(crate) const LEGACY_QUOTE: Style = Style::SingleQuoted;
+/// go-yaml v3 double-quoted these (`"yes"`). One v4 pre-release hard-coded
+/// single quotes; later v4 sources route the choice through a quote
+/// preference whose default for `yaml.Marshal` (`DefaultOptions`,
+/// `QuotePreference: QuoteLegacy`) is double quotes in the representer, so
+/// that IDs stay what v3 gave. Upstream pins a v4 build after that change
+/// and states that IDs did not move across its v3 → v4 switch, so we emit
+/// double quotes (`enrollKeys: "off"`, `"yes"`).
+pub(crate) const LEGACY_QUOTE: Style = Style::DoubleQuoted;
 
 /// The canonical YAML of `schematic`.
 pub(crate) fn canonical_yaml(schematic: &Schematic) -> String {
