@@ -238,3 +238,16 @@ fn timestamps_with_offsets_and_fractions() {
         "overlay:\n    image: \"\"\n    name: \"\"\n    options:\n        t: 2015-02-24T18:19:39.12Z\n        u: 2015-02-03T03:04:05-03:00\ncustomization: {}\n"
     );
 }
+
+#[test]
+fn explicit_core_tags_are_honoured() {
+    // !!str keeps the text a string (so it is quoted on output); !!float
+    // turns an integer into a float64 (written back as "1", an integer);
+    // a quoted !!int is an integer; !!binary is base64-decoded.
+    assert_eq!(
+        canonical(
+            "overlay:\n  options: {a: !!str 10, b: !!float 1, c: !!int \"7\", d: !!binary aGk=}\n"
+        ),
+        "overlay:\n    image: \"\"\n    name: \"\"\n    options:\n        a: \"10\"\n        b: 1\n        c: 7\n        d: hi\ncustomization: {}\n"
+    );
+}

@@ -10,13 +10,13 @@
 //!   node tree that keeps, per node, what go-yaml's decoder looks at: plain
 //!   versus quoted style (`10` is an integer, `"10"` a string), the explicit
 //!   tag, and the line for every error. The tree is then decoded into the
-//!   model by hand ([`decode`]), following go-yaml's rules for each Go type
+//!   model by hand (`decode`), following go-yaml's rules for each Go type
 //!   of upstream's struct and producing its messages
 //!   (`yaml: construct errors: line 1: field something not found in type
 //!   schematic.Schematic`). Only the first document is read; an empty body
 //!   is `EOF`, as upstream answers.
 //! - **Canonical YAML** is written by a port of go-yaml's emitter
-//!   ([`encode`], `yaml::emitter`): 4-space indentation, sequences indented
+//!   (`encode`, `yaml::emitter`): 4-space indentation, sequences indented
 //!   under their key, go-yaml's scalar style rules and map key order.
 //! - **The ID** is the sha256 of those bytes ([`SchematicId`]).
 //!
@@ -32,7 +32,7 @@
 //!
 //! [`Schematic::parse`] also re-reads the canonical YAML it would store and
 //! refuses schematics whose canonical form does not read back as the same
-//! schematic (go-yaml's emitter has a few blind spots, see [`encode`]), and
+//! schematic (go-yaml's emitter has a few blind spots, see `encode`), and
 //! it returns the schematic as read back from that form, so
 //! `parse(canonical(parse(x))) == parse(x)` always holds.
 
