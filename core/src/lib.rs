@@ -19,6 +19,8 @@
 //!   catalog into a build profile, with upstream's version checks.
 //! - [`mime`]: content types, `Content-Disposition` and checksum bodies.
 //! - [`asset_key`]: content-addressed keys of builds, for caching.
+//! - [`record`]: signed asset records (format and verification; signing is
+//!   the builders' job), which the edge checks before storing or serving.
 //!
 //! Adapters supply storage, builds and clocks through the frontend's platform
 //! trait and only move bytes.
@@ -34,6 +36,7 @@ pub mod mime;
 pub mod platform;
 pub mod profile;
 pub mod quirks;
+pub mod record;
 pub mod registry;
 pub mod schematic;
 mod url;
