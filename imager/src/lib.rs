@@ -4,3 +4,8 @@
 //! upstream images, writing squashfs/cpio/PE/ISO/GPT/FAT, compressing, and
 //! signing. It is a library: the standalone binary and the Lambda builder
 //! call it; it has no HTTP of its own.
+//!
+//! - [`pull`]: manifests, per-arch images, tags and blobs from a registry,
+//!   verified and cached on disk.
+
+pub mod pull;
