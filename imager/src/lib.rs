@@ -7,5 +7,7 @@
 //!
 //! - [`pull`]: manifests, per-arch images, tags and blobs from a registry,
 //!   verified and cached on disk.
+//! - [`catalog`]: versions, official extensions and overlays of a release.
 
+pub mod catalog;
 pub mod pull;

@@ -4,167 +4,19 @@
 //! signature verification with a public key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
-use bytes::Bytes;
+use common::Registry;
 use factory_core::arch::Arch;
 use factory_core::registry::{Digest, cosign_signature_tag, media_types, simple_signing_payload};
 use factory_imager::pull::{Manifest, PullError, Puller, PullerConfig, SignatureKey};
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::{Client, Reference};
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::EncodePublicKey as _;
-
-/// A `docker-registry` process on a free loopback port, stopped by PID on drop.
-struct Registry {
-    child: Child,
-    addr: String,
-    storage: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    fn start() -> Registry {
-        let binary = "/usr/bin/docker-registry";
-        assert!(
-            Path::new(binary).exists(),
-            "{binary} is missing: install the Debian package `docker-registry`"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let storage = dir.path().join("storage");
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog: {{ level: error }}\nstorage: {{ filesystem: {{ rootdirectory: {} }}, delete: {{ enabled: true }} }}\nhttp: {{ addr: {addr} }}\n",
-                storage.display()
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(binary)
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(&addr).is_ok() {
-                return Registry {
-                    child,
-                    addr,
-                    storage,
-                    _dir: dir,
-                };
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("docker-registry did not start on {addr}");
-    }
-
-    fn client(&self) -> Client {
-        Client::new(ClientConfig {
-            protocol: ClientProtocol::HttpsExcept(vec![self.addr.clone()]),
-            ..ClientConfig::default()
-        })
-    }
-
-    fn reference(&self, repo: &str, tag_or_digest: &str) -> Reference {
-        format!(
-            "{}/{repo}{}{tag_or_digest}",
-            self.addr,
-            if tag_or_digest.contains(':') {
-                "@"
-            } else {
-                ":"
-            }
-        )
-        .parse()
-        .unwrap()
-    }
-
-    async fn push_blob(&self, repo: &str, data: &[u8]) -> (Digest, u64) {
-        let digest = Digest::sha256_of(data);
-        self.client()
-            .push_blob(
-                &self.reference(repo, "x"),
-                Bytes::copy_from_slice(data),
-                &digest.to_string(),
-            )
-            .await
-            .unwrap();
-        (digest, data.len() as u64)
-    }
-
-    async fn push_manifest(
-        &self,
-        repo: &str,
-        tag: &str,
-        media_type: &'static str,
-        body: &str,
-    ) -> Digest {
-        self.client()
-            .push_manifest_raw(
-                &self.reference(repo, tag),
-                body.to_owned(),
-                http::HeaderValue::from_static(media_type),
-            )
-            .await
-            .unwrap();
-        Digest::sha256_of(body.as_bytes())
-    }
-
-    /// Pushes a one-layer image and returns (manifest digest, layer digest, layer bytes).
-    async fn push_image(
-        &self,
-        repo: &str,
-        tag: &str,
-        layer: &[u8],
-        annotations: &str,
-    ) -> (Digest, Digest) {
-        let config =
-            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
-        let (config_digest, config_size) = self.push_blob(repo, config).await;
-        let (layer_digest, layer_size) = self.push_blob(repo, layer).await;
-        let manifest = format!(
-            r#"{{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{config_size}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{layer_digest}","size":{layer_size}{annotations}}}]}}"#,
-            media_types::OCI_MANIFEST
-        );
-        (
-            self.push_manifest(repo, tag, media_types::OCI_MANIFEST, &manifest)
-                .await,
-            layer_digest,
-        )
-    }
-
-    fn blob_file(&self, digest: &Digest) -> PathBuf {
-        let hex = digest.hex();
-        self.storage.join(format!(
-            "docker/registry/v2/blobs/sha256/{}/{hex}/data",
-            &hex[..2]
-        ))
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn puller(registry: &Registry, cache: &Path) -> Puller {
     Puller::new(PullerConfig {

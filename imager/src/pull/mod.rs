@@ -106,6 +106,11 @@ impl Puller {
         })
     }
 
+    /// The configured registry host, as catalog references name it.
+    pub fn registry(&self) -> &str {
+        &self.config.registry
+    }
+
     /// The shared blob cache.
     pub fn cache(&self) -> &BlobCache {
         &self.cache
