@@ -4,5 +4,13 @@
 //! upstream images, writing squashfs/cpio/PE/ISO/GPT/FAT, compressing, and
 //! signing. It is a library: the standalone binary and the Lambda builder
 //! call it; it has no HTTP of its own.
+//!
+//! - [`pull`]: manifests, per-arch images, tags and blobs from a registry,
+//!   verified and cached on disk.
+//! - [`catalog`]: versions, official extensions and overlays of a release.
+//! - [`signing`]: the ECDSA P-256 signing key, signed asset records and
+//!   cosign signatures.
 
+pub mod catalog;
+pub mod pull;
 pub mod signing;
