@@ -242,12 +242,9 @@ impl Staging {
             };
             self.put(name, dest, entry)?;
         }
-        ext.tree_mut()
-            .remove(&fw)
-            .map_err(|source| InitramfsError::Tree {
-                extension: name.to_owned(),
-                source,
-            })?;
+        // Detach without releasing: the staged entries point at these blobs
+        // until the cpio is written.
+        ext.tree_mut().take_subtree(&fw);
         Ok(())
     }
 
