@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 //! End-to-end initramfs builds for a pre-1.8 (xz, `/lib` paths) and a
 //! ≥1.10 (zstd, `/usr/lib` paths) Talos version with four fake extensions
 //! (plain service, firmware, CPU microcode, kernel module) plus the
@@ -6,6 +5,14 @@
 //! each is checked with the real tools (`cpio`, `xz`/`zstd`, `unsquashfs`).
 //!
 //! Needs the Debian packages squashfs-tools, cpio, xz-utils, zstd and kmod.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
 
 mod initramfs_support;
 

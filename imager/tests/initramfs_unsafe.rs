@@ -1,20 +1,29 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 //! Hostile extension layers: every unsafe case is refused with a typed
 //! error naming the entry, and nothing is written outside the blob
 //! directory.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
 
 mod initramfs_support;
 
 use factory_imager::extension::{
-    EntryProblem, Extension, FlattenError, Limits, LoadError, Node, PathProblem, TreePath,
-    flatten_layers,
+    EntryProblem, Extension, FlatTree, FlattenError, Limits, LoadError, Node, PathProblem,
+    TreePath, flatten_layers,
 };
 use initramfs_support::{E, gzip, tar_layer};
 
-fn flatten(
+/// Flattens `layers` in a fresh directory (returned so the blobs live as
+/// long as the caller's checks).
+fn flatten_in(
     layers: &[Vec<u8>],
     limits: &Limits,
-) -> Result<factory_imager::extension::FlatTree, FlattenError> {
+) -> (tempfile::TempDir, Result<FlatTree, FlattenError>) {
     let dir = tempfile::tempdir().unwrap();
     let blobs = dir.path().join("blobs");
     let result = flatten_layers(layers.iter().map(Vec::as_slice), &blobs, limits);
@@ -22,10 +31,11 @@ fn flatten(
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         assert_eq!(entry.unwrap().file_name(), "blobs");
     }
-    result.map(|t| {
-        std::mem::forget(dir);
-        t
-    })
+    (dir, result)
+}
+
+fn flatten(layers: &[Vec<u8>], limits: &Limits) -> Result<FlatTree, FlattenError> {
+    flatten_in(layers, limits).1
 }
 
 fn problem(layers: &[Vec<u8>]) -> (String, EntryProblem) {
@@ -98,7 +108,8 @@ fn hardlinks_must_name_a_file_inside() {
         E::File("rootfs/a", 0o600, b"same"),
         E::Hardlink("rootfs/b", "rootfs/a"),
     ]);
-    let tree = flatten(&[ok], &Limits::default()).unwrap();
+    let (_dir, tree) = flatten_in(&[ok], &Limits::default());
+    let tree = tree.unwrap();
     let b = TreePath::from_components(["rootfs", "b"]).unwrap();
     let Some(Node::File { blob, mode, .. }) = tree.get(&b) else {
         panic!()

@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn orders_like_a_recursive_listing() {
-        let mut v = vec![
+        let mut v = [
             p("a-c"),
             p("a/b"),
             p("a"),

@@ -36,6 +36,10 @@ pub const INTEL_UCODE: &str = "kernel/x86/microcode/GenuineIntel.bin";
 /// See [`INTEL_UCODE`].
 pub const AMD_UCODE: &str = "kernel/x86/microcode/AuthenticAMD.bin";
 
+/// A microcode glob: directory under the firmware path, file name filter,
+/// destination.
+type MicrocodeGlob = (&'static str, fn(&str) -> bool, &'static str);
+
 /// Mode of directories the build creates (`MkdirAll(…, 0o755)`).
 const DIR_MODE: u32 = 0o755;
 /// Mode of files the build creates (squashfs images, `extensions.yaml`,
@@ -137,7 +141,7 @@ impl Staging {
     fn microcode(&mut self, name: &str, ext: &mut Extension) -> Result<(), InitramfsError> {
         let rootfs = Extension::rootfs_path();
         let fw = self.quirks.firmware_path();
-        let globs: [(&str, fn(&str) -> bool, &str); 2] = [
+        let globs: [MicrocodeGlob; 2] = [
             ("intel-ucode", |_| true, INTEL_UCODE),
             (
                 "amd-ucode",
