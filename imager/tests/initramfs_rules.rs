@@ -91,7 +91,7 @@ fn incompatible_extensions_are_refused() {
         build_initramfs(&base, vec![ext], &settings, tmp.path(), &mut Vec::new()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "error validating extension \"new-only\": version constraint >= v1.8.0 can't be satisfied with Talos version v1.7.6"
+        "error validating extension \"new-only\": version constraint >= v1.8.0 can't be satisfied with Talos version 1.7.6"
     );
     // Pre-releases are compared as their release.
     let ext = plain_extension(tmp.path(), "ok", ">= v1.8.0", "rootfs/usr/local/x");

@@ -265,3 +265,23 @@ fn extension_structure_is_checked() {
     ));
     assert!(load(&[E::File("manifest.yaml", 0o644, m), E::Dir("rootfs", 0o755)]).is_ok());
 }
+
+#[test]
+fn whiteouts_apply_to_lower_layers_only() {
+    let lower = tar_layer(&[
+        E::File("rootfs/d/a", 0o644, b"lower"),
+        E::File("rootfs/d/sub/c", 0o644, b"lower"),
+        E::File("rootfs/gone", 0o644, b"lower"),
+    ]);
+    // The opaque marker comes after this layer's own entry in `d`: that
+    // entry stays, whatever the tar order.
+    let upper = tar_layer(&[
+        E::File("rootfs/d/b", 0o644, b"upper"),
+        E::File("rootfs/d/.wh..wh..opq", 0o644, b""),
+        E::File("rootfs/.wh.gone", 0o644, b""),
+        E::File("rootfs/new/.wh..wh..opq", 0o644, b""),
+    ]);
+    let (_dir, tree) = flatten_in(&[lower, upper], &Limits::default());
+    let names: Vec<String> = tree.unwrap().iter().map(|(p, _)| p.to_string()).collect();
+    assert_eq!(names, ["rootfs", "rootfs/d", "rootfs/d/b", "rootfs/new"]);
+}

@@ -288,12 +288,12 @@ fn apply_entry<R: Read>(
     if let Some(path) = &path {
         let name = path.file_name();
         if name == OPAQUE_WHITEOUT {
-            let dir = path.parent();
-            if let Some(dir) = &dir
-                && !tree.get(dir).is_some_and(Node::is_dir)
-            {
-                return Ok(());
+            // The marker implies its directory exists in this layer.
+            tree.ensure_parents(path)?;
+            for ancestor in path.ancestors() {
+                touched.insert(ancestor);
             }
+            let dir = path.parent();
             tree.remove_below_unless(dir.as_ref(), |p| touched.contains(p))?;
             return Ok(());
         }

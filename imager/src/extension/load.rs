@@ -85,7 +85,8 @@ pub enum ValidationError {
     /// The range does not parse.
     #[error("error parsing Talos version constraint: {0}")]
     Range(#[from] RangeError),
-    /// The range does not hold for the Talos version.
+    /// The range does not hold for the Talos version (printed without `v`,
+    /// as upstream's semver value prints).
     #[error("version constraint {constraint} can't be satisfied with Talos version {talos}")]
     Incompatible {
         /// The range as written.
@@ -184,7 +185,7 @@ impl Extension {
         } else {
             Err(ValidationError::Incompatible {
                 constraint: constraint.clone(),
-                talos: talos.tag(),
+                talos: talos.without_v(),
             })
         }
     }

@@ -182,7 +182,7 @@ pub fn build_initramfs<W: Write>(
         let context = || format!("writing cpio entry {path}");
         match entry {
             Concrete::Dir { mode } => cpio
-                .dir(path.as_str(), *mode)
+                .dir(path.as_str(), *mode & 0o777)
                 .map_err(io_context(context()))?,
             Concrete::File { mode, source, size } => {
                 let mut file = BufReader::new(
