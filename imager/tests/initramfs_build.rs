@@ -390,7 +390,7 @@ fn check_common(ext_dir: &Path, fw: &str, mods: &str) {
     );
 }
 
-fn expected_yaml(version_is_pre_1_7: bool, id: &str) -> String {
+fn expected_yaml(with_extra_info: bool, id: &str) -> String {
     let layer = |image: &str, name: &str, version: &str, description: &str, range: &str| {
         format!(
             "    - image: {image}\n      metadata:\n        name: {name}\n        version: {version}\n        author: Test Author\n        description: |\n            {description}\n        compatibility:\n            talos:\n                version: '{range}'\n"
@@ -428,7 +428,7 @@ fn expected_yaml(version_is_pre_1_7: bool, id: &str) -> String {
     y += &format!(
         "    - image: 4.sqsh\n      metadata:\n        name: schematic\n        version: {id}\n        author: Image Factory (http://127.0.0.1:8080/)\n        description: Virtual extension which specifies the schematic of the image\n            built with schematic.\n        compatibility:\n            talos:\n                version: '>= 1.0.0'\n"
     );
-    if !version_is_pre_1_7 {
+    if with_extra_info {
         y += "        extraInfo: |\n            customization:\n                systemExtensions:\n                    officialExtensions:\n                        - siderolabs/amd-ucode\n                        - siderolabs/gasket-driver\n";
     }
     y += &format!(
@@ -444,7 +444,7 @@ fn talos_1_7_xz_with_lib_paths() {
     let ext_dir = check_segments(&built, false, tmp.path());
     check_common(&ext_dir, "lib/firmware", "lib/modules");
     let yaml = std::fs::read_to_string(ext_dir.join("extensions.yaml")).unwrap();
-    assert_eq!(yaml, expected_yaml(false, &built.schematic_id));
+    assert_eq!(yaml, expected_yaml(true, &built.schematic_id));
     let lls = unsquashfs_lls(&ext_dir.join("0.sqsh"));
     assert!(lls.contains("usr/local"), "{lls}");
     let sb = String::from_utf8(run(Command::new(require_tool(
@@ -465,7 +465,7 @@ fn talos_1_11_zstd_with_usr_lib_paths() {
     let ext_dir = check_segments(&built, true, tmp.path());
     check_common(&ext_dir, "usr/lib/firmware", "usr/lib/modules");
     let yaml = std::fs::read_to_string(ext_dir.join("extensions.yaml")).unwrap();
-    assert_eq!(yaml, expected_yaml(false, &built.schematic_id));
+    assert_eq!(yaml, expected_yaml(true, &built.schematic_id));
     let sb = String::from_utf8(run(Command::new(require_tool(
         "unsquashfs",
         "squashfs-tools",

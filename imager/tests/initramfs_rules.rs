@@ -24,7 +24,7 @@ use factory_imager::initramfs::{
     load_virtual_extension, schematic_extension_tar, schematic_metadata,
 };
 use initramfs_support::{
-    E, fake_base_initramfs, manifest, require_tool, run_with_input, split_newc, tar_layer,
+    E, fake_base_initramfs, manifest, require_tool, run, run_with_input, split_newc, tar_layer,
 };
 
 fn plain_extension(dir: &std::path::Path, name: &str, range: &str, file: &str) -> Extension {
@@ -208,4 +208,40 @@ fn embedded_config_extension_follows_upstream() {
     // The SELinux label travels as a PAX record, as upstream writes it.
     let listing = run_with_input(Command::new("tar").args(["--xattrs", "-tv"]), &tar);
     assert!(String::from_utf8(listing).unwrap().contains("config.yaml"));
+}
+
+#[test]
+fn firmware_only_extension_leaves_a_valid_empty_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = fake_base_initramfs(tmp.path(), true, "/usr/lib/modules", "6.1.0");
+    let ext = plain_extension(
+        tmp.path(),
+        "fw-only",
+        ">= v1.0.0",
+        "rootfs/usr/lib/firmware/x.bin",
+    );
+    let settings = InitramfsSettings::new("1.10.0".parse().unwrap());
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let mut out = Vec::new();
+    build_initramfs(&base, vec![ext], &settings, &work, &mut out).unwrap();
+    let image = work.join("initramfs/0.sqsh");
+    let lls = run(Command::new(require_tool("unsquashfs", "squashfs-tools"))
+        .arg("-lls")
+        .arg(&image));
+    let lls = String::from_utf8(lls).unwrap();
+    assert!(lls.contains("squashfs-root/usr/lib\n"), "{lls}");
+    assert!(!lls.contains("firmware"), "{lls}");
+    // Same inputs, same bytes (mtimes are 0, zstd output is worker-count
+    // independent).
+    let again = tempfile::tempdir().unwrap();
+    let ext = plain_extension(
+        again.path(),
+        "fw-only",
+        ">= v1.0.0",
+        "rootfs/usr/lib/firmware/x.bin",
+    );
+    let mut out2 = Vec::new();
+    build_initramfs(&base, vec![ext], &settings, again.path(), &mut out2).unwrap();
+    assert_eq!(out, out2);
 }

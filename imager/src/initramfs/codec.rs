@@ -52,10 +52,11 @@ impl<W: Write> SegmentEncoder<W> {
             SegmentCompression::Zstd => {
                 let mut enc = zstd::stream::write::Encoder::new(out, ZSTD_LEVEL)?;
                 enc.include_checksum(true)?;
+                // Always the multi-threaded path, even with one worker:
+                // zstd's output is then the same for any worker count, so
+                // equal inputs give equal bytes on any machine.
                 let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-                if threads > 1 {
-                    enc.multithread(u32::try_from(threads).unwrap_or(1))?;
-                }
+                enc.multithread(u32::try_from(threads).unwrap_or(1).max(1))?;
                 Ok(SegmentEncoder::Zstd(enc))
             }
             SegmentCompression::Xz => {
