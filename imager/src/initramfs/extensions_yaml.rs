@@ -54,3 +54,35 @@ pub fn render_extensions_yaml(layers: &[Layer]) -> String {
         .collect();
     encode(&Node::Map(vec![("layers", Node::Seq(layers))]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn omits_only_empty_extra_info() {
+        let mut metadata = Metadata {
+            name: "modules.dep".to_owned(),
+            version: "6.12.40-talos".to_owned(),
+            author: "Talos Machinery".to_owned(),
+            description: "Combined modules.dep for all extensions".to_owned(),
+            ..Metadata::default()
+        };
+        let layer = Layer {
+            image: "modules.dep.sqsh".to_owned(),
+            metadata: metadata.clone(),
+        };
+        assert_eq!(
+            render_extensions_yaml(&[layer]),
+            "layers:\n    - image: modules.dep.sqsh\n      metadata:\n        name: modules.dep\n        version: 6.12.40-talos\n        author: Talos Machinery\n        description: Combined modules.dep for all extensions\n        compatibility:\n            talos:\n                version: \"\"\n"
+        );
+        metadata.extra_info = "overlay:\n    name: rpi_generic\n".to_owned();
+        let layer = Layer {
+            image: "0.sqsh".to_owned(),
+            metadata,
+        };
+        assert!(render_extensions_yaml(&[layer]).ends_with(
+            "                version: \"\"\n        extraInfo: |\n            overlay:\n                name: rpi_generic\n"
+        ));
+    }
+}
