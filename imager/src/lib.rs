@@ -10,7 +10,11 @@
 //! - [`catalog`]: versions, official extensions and overlays of a release.
 //! - [`signing`]: the ECDSA P-256 signing key, signed asset records and
 //!   cosign signatures.
+//! - [`extension`]: system extension images flattened safely and validated.
+//! - [`initramfs`]: the initramfs with extensions, as Talos's imager lays it out.
 
 pub mod catalog;
+pub mod extension;
+pub mod initramfs;
 pub mod pull;
 pub mod signing;

@@ -1,0 +1,209 @@
+//! Shared helpers of the initramfs tests: tiny tar layers (including
+//! hostile ones), fake base initramfs images, and real-tool checks.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// One entry of a synthetic layer.
+pub enum E<'a> {
+    Dir(&'a str, u32),
+    File(&'a str, u32, &'a [u8]),
+    Symlink(&'a str, &'a str),
+    Hardlink(&'a str, &'a str),
+    /// A raw header: name bytes, type flag, link name, data (nothing is
+    /// validated, to build hostile archives).
+    Raw(&'a [u8], u8, &'a [u8], &'a [u8]),
+}
+
+/// A tar layer with the given entries.
+pub fn tar_layer(entries: &[E<'_>]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_mtime(0);
+        h.set_uid(0);
+        h.set_gid(0);
+        match e {
+            E::Dir(name, mode) => {
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_mode(*mode);
+                h.set_size(0);
+                b.append_data(&mut h, name, std::io::empty()).unwrap();
+            }
+            E::File(name, mode, data) => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(*mode);
+                h.set_size(data.len() as u64);
+                b.append_data(&mut h, name, *data).unwrap();
+            }
+            E::Symlink(name, target) => {
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_mode(0o777);
+                h.set_size(0);
+                b.append_link(&mut h, name, target).unwrap();
+            }
+            E::Hardlink(name, target) => {
+                h.set_entry_type(tar::EntryType::Link);
+                h.set_mode(0o644);
+                h.set_size(0);
+                b.append_link(&mut h, name, target).unwrap();
+            }
+            E::Raw(name, kind, link, data) => {
+                h.set_entry_type(tar::EntryType::new(*kind));
+                h.set_mode(0o644);
+                h.set_size(data.len() as u64);
+                {
+                    let old = h.as_old_mut();
+                    old.name = [0; 100];
+                    old.name[..name.len()].copy_from_slice(name);
+                    old.linkname = [0; 100];
+                    old.linkname[..link.len()].copy_from_slice(link);
+                }
+                h.set_cksum();
+                b.append(&h, *data).unwrap();
+            }
+        }
+    }
+    b.into_inner().unwrap()
+}
+
+/// gzip-compresses a layer (as registries serve them).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// The path of `tool`, or a failure naming the Debian package to install.
+pub fn require_tool(tool: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    dirs.extend(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from));
+    for dir in dirs {
+        let candidate = dir.join(tool);
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!("`{tool}` is required by this test: install the Debian package `{package}`");
+}
+
+/// Runs a command, asserting success; returns stdout.
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Runs a command with `input` on stdin, asserting success; returns stdout.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Vec<u8> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Builds a fake Talos base initramfs like upstream's (`find . | sort |
+/// cpio -H newc -o | zstd -18` or `xz -C crc32`): `init` and a
+/// `rootfs.sqsh` holding `<modules path>/<kver>/` with one fake module.
+pub fn fake_base_initramfs(dir: &Path, zstd: bool, modules_path: &str, kver: &str) -> PathBuf {
+    let mksquashfs = require_tool("mksquashfs", "squashfs-tools");
+    let cpio = require_tool("cpio", "cpio");
+    let root = dir.join("base-rootfs");
+    let mods = root.join(modules_path.trim_start_matches('/')).join(kver);
+    std::fs::create_dir_all(mods.join("kernel/drivers")).unwrap();
+    std::fs::write(mods.join("kernel/drivers/base.ko"), b"fake base module").unwrap();
+    std::fs::write(mods.join("modules.order"), b"kernel/drivers/base.ko\n").unwrap();
+    std::fs::write(mods.join("modules.builtin"), b"kernel/fs/ext4.ko\n").unwrap();
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::fs::write(root.join("usr/bin/machined"), b"#!/bin/true\n").unwrap();
+    let cpio_root = dir.join("base-cpio");
+    std::fs::create_dir_all(&cpio_root).unwrap();
+    std::fs::write(cpio_root.join("init"), b"#!/bin/sh\necho fake init\n").unwrap();
+    run(Command::new(&mksquashfs)
+        .arg(&root)
+        .arg(cpio_root.join("rootfs.sqsh"))
+        .args(["-all-root", "-noappend", "-no-progress", "-quiet", "-comp"])
+        .arg(if zstd { "zstd" } else { "xz" }));
+    let listing = b"init\nrootfs.sqsh\n";
+    let archive = run_with_input(
+        Command::new(&cpio)
+            .args(["-H", "newc", "-o", "--quiet", "--reproducible"])
+            .current_dir(&cpio_root),
+        listing,
+    );
+    let compressed = if zstd {
+        let zstd = require_tool("zstd", "zstd");
+        run_with_input(Command::new(zstd).args(["-18", "-c", "-q"]), &archive)
+    } else {
+        let xz = require_tool("xz", "xz-utils");
+        run_with_input(
+            Command::new(xz).args(["-C", "crc32", "-0", "-e", "-z", "-c"]),
+            &archive,
+        )
+    };
+    let path = dir.join("initramfs.xz");
+    std::fs::write(&path, compressed).unwrap();
+    path
+}
+
+/// A minimal manifest.
+pub fn manifest(name: &str, version: &str, description: &str, range: &str) -> String {
+    format!(
+        "version: v1alpha1\nmetadata:\n  name: {name}\n  version: \"{version}\"\n  author: Test Author\n  description: |\n    {description}\n  compatibility:\n    talos:\n      version: \"{range}\"\n"
+    )
+}
+
+/// Parses newc headers from `bytes`; returns (names, offset after the
+/// trailer's 512-byte padding).
+pub fn split_newc(bytes: &[u8]) -> (Vec<String>, usize) {
+    let mut off = 0usize;
+    let mut names = Vec::new();
+    loop {
+        assert_eq!(&bytes[off..off + 6], b"070701", "newc magic at {off}");
+        let field = |i: usize| {
+            usize::from_str_radix(
+                std::str::from_utf8(&bytes[off + 6 + i * 8..off + 14 + i * 8]).unwrap(),
+                16,
+            )
+            .unwrap()
+        };
+        let size = field(6);
+        let namesize = field(11);
+        let name = std::str::from_utf8(&bytes[off + 110..off + 110 + namesize - 1])
+            .unwrap()
+            .to_owned();
+        off += 110 + namesize;
+        off = off.div_ceil(4) * 4;
+        off += size;
+        off = off.div_ceil(4) * 4;
+        if name == "TRAILER!!!" {
+            return (names, off.div_ceil(512) * 512);
+        }
+        names.push(name);
+    }
+}
