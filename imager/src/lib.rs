@@ -4,3 +4,5 @@
 //! upstream images, writing squashfs/cpio/PE/ISO/GPT/FAT, compressing, and
 //! signing. It is a library: the standalone binary and the Lambda builder
 //! call it; it has no HTTP of its own.
+
+pub mod compress;
