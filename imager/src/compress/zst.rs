@@ -10,17 +10,25 @@
 //!
 //! At least one worker is always used: with ZSTDMT the output depends on the
 //! job layout, not on the number of workers, so one and many threads give the
-//! same bytes. Memory: at level 18 each worker keeps the match tables and a
-//! job buffer for an 8 MiB window, tens of MiB per worker (measured by
-//! `benches/compress.sh`), which is why threads are clamped to
-//! [`MAX_THREADS`](super::MAX_THREADS).
+//! same bytes. Memory is zstd's weak point: at level 18 each worker keeps
+//! about 50 MiB of match tables for the 8 MiB window, and libzstd buffers
+//! several 32 MiB jobs (about 300 MiB peak with 2 threads, the same as the
+//! CLI; see `benches/compress.sh`). Threads are clamped to
+//! [`MAX_THREADS`](super::MAX_THREADS), and
+//! [`CompressOptions::zstd_job_size`] trades a little ratio for less memory.
 
 use std::io::Write;
+
+use zstd::zstd_safe::CParameter;
 
 use super::{CompressError, CompressOptions, options::ZSTD_LEVEL};
 
 const FORMAT: &str = "zstd";
 const MAX_LEVEL: u32 = 22;
+/// Accepted [`CompressOptions::zstd_job_size`] range (libzstd itself
+/// accepts 512 KiB to 512 MiB on 64-bit hosts).
+const JOB_SIZE_MIN: u32 = 1 << 20;
+const JOB_SIZE_MAX: u32 = 512 << 20;
 
 /// The zstd stream writer type.
 pub(crate) type ZstdWriter<W> = zstd::stream::write::Encoder<'static, W>;
@@ -43,5 +51,16 @@ pub(crate) fn encoder<W: Write>(
         .map_err(init("content size"))?;
     enc.set_pledged_src_size(options.input_size)
         .map_err(init("pledged size"))?;
+    if let Some(size) = options.zstd_job_size {
+        if !(JOB_SIZE_MIN..=JOB_SIZE_MAX).contains(&size) {
+            return Err(CompressError::ZstdJobSize {
+                size,
+                min: JOB_SIZE_MIN,
+                max: JOB_SIZE_MAX,
+            });
+        }
+        enc.set_parameter(CParameter::JobSize(size))
+            .map_err(init("job size"))?;
+    }
     Ok(enc)
 }
