@@ -50,45 +50,48 @@ cp --sparse=always "$WORK/input.raw" "$WORK/sparse/disk.raw"
 rm -f "$WORK/corpus"
 sync
 
-# measure NAME CMD...: runs CMD under /usr/bin/time -v; prints "wall_s rss_kib".
+# measure NAME CMD...: runs CMD under /usr/bin/time -v; prints
+# "wall_s rss_kib cpu_s" (cpu = user + system, steadier than wall time on a
+# shared machine).
 measure() {
     local log="$WORK/$1.time"
     shift
     "$TIME" -v -o "$log" "$@" >/dev/null
-    local wall rss
+    local wall rss cpu
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" |
         awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-    echo "$wall $rss"
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$log")
+    echo "$wall $rss $cpu"
 }
 
 printf '\ninput: %s MiB (%s bytes), %s CPUs, CLI gzip: %s\n\n' "$SIZE_MIB" \
     "$(stat -c %s "$WORK/input.raw")" "$(nproc)" "${GZ%% *}"
-printf '%-7s | %8s %8s %6s | %8s %8s %6s | %11s %11s %7s\n' format "ours s" "cli s" "t o/c" \
-    "ours MiB" "cli MiB" "m o/c" "ours bytes" "cli bytes" "size o/c"
-printf -- '--------+--------------------------+--------------------------+------------------------------\n'
+printf '%-7s | %7s %7s %5s | %7s %7s | %8s %8s %5s | %10s %10s %7s\n' format "ours s" "cli s" \
+    "t o/c" "ours cpu" "cli cpu" "ours MiB" "cli MiB" "m o/c" "ours bytes" "cli bytes" "size o/c"
+printf -- '--------+---------------------+-------------------+--------------------------+------------------------------\n'
 
 for fmt in xz zst zst/j16 gz tar.gz; do
     ours_out="$WORK/ours.${fmt%/*}"
     cli_out="$WORK/cli.${fmt%/*}"
     case $fmt in
     tar.gz)
-        read -r ow orss < <(measure ours "$BIN" compress "$fmt" "$WORK/sparse/disk.raw" "$ours_out")
-        read -r cw crss < <(measure cli bash -c "tar -cf - -C '$WORK/sparse' --sparse --sort=name \
+        read -r ow orss ocpu < <(measure ours "$BIN" compress "$fmt" "$WORK/sparse/disk.raw" "$ours_out")
+        read -r cw crss ccpu < <(measure cli bash -c "tar -cf - -C '$WORK/sparse' --sparse --sort=name \
             --owner=0 --group=0 --numeric-owner --mtime=@0 disk.raw | $GZ > '$cli_out'")
         ;;
     zst/j16)
-        read -r ow orss < <(measure ours "$BIN" compress zst "$WORK/input.raw" "$ours_out" 0 16)
-        read -r cw crss < <(measure cli zstd -T0 -18 -B16M -q -f "$WORK/input.raw" -o "$cli_out")
+        read -r ow orss ocpu < <(measure ours "$BIN" compress zst "$WORK/input.raw" "$ours_out" 0 16)
+        read -r cw crss ccpu < <(measure cli zstd -T0 -18 -B16M -q -f "$WORK/input.raw" -o "$cli_out")
         ;;
     *)
-        read -r ow orss < <(measure ours "$BIN" compress "$fmt" "$WORK/input.raw" "$ours_out")
+        read -r ow orss ocpu < <(measure ours "$BIN" compress "$fmt" "$WORK/input.raw" "$ours_out")
         case $fmt in
         xz) cli="xz -0 -T0 -c '$WORK/input.raw' > '$cli_out'" ;;
         zst) cli="zstd -T0 -18 -q -f '$WORK/input.raw' -o '$cli_out'" ;;
         gz) cli="$GZ -c '$WORK/input.raw' > '$cli_out'" ;;
         esac
-        read -r cw crss < <(measure cli bash -c "$cli")
+        read -r cw crss ccpu < <(measure cli bash -c "$cli")
         ;;
     esac
     # Our output must be valid for the real tool.
@@ -99,9 +102,10 @@ for fmt in xz zst zst/j16 gz tar.gz; do
     esac
     os=$(stat -c %s "$ours_out")
     cs=$(stat -c %s "$cli_out")
-    awk -v f="$fmt" -v ow="$ow" -v cw="$cw" -v orss="$orss" -v crss="$crss" -v os="$os" -v cs="$cs" \
-        'BEGIN { printf "%-7s | %8.2f %8.2f %6.2f | %8.1f %8.1f %6.2f | %11d %11d %7.4f\n",
-                 f, ow, cw, ow / cw, orss / 1024, crss / 1024, orss / crss, os, cs, os / cs }'
+    awk -v f="$fmt" -v ow="$ow" -v cw="$cw" -v oc="$ocpu" -v cc="$ccpu" -v orss="$orss" \
+        -v crss="$crss" -v os="$os" -v cs="$cs" \
+        'BEGIN { printf "%-7s | %7.2f %7.2f %5.2f | %7.2f %7.2f | %8.1f %8.1f %5.2f | %10d %10d %7.4f\n",
+                 f, ow, cw, ow / cw, oc, cc, orss / 1024, crss / 1024, orss / crss, os, cs, os / cs }'
     rm -f "$ours_out" "$cli_out"
 done
 echo
