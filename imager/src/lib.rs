@@ -12,8 +12,11 @@
 //!   cosign signatures.
 //! - [`extension`]: system extension images flattened safely and validated.
 //! - [`initramfs`]: the initramfs with extensions, as Talos's imager lays it out.
+//! - [`compress`]: streaming, multi-threaded output compression (xz, zstd,
+//!   gzip, tar.gz) and the initramfs encoders.
 
 pub mod catalog;
+pub mod compress;
 pub mod extension;
 pub mod initramfs;
 pub mod pull;
