@@ -5,6 +5,7 @@
 //! signing. It is a library: the standalone binary and the Lambda builder
 //! call it; it has no HTTP of its own.
 //!
+//! - [`build`]: one build profile in, one verified artifact file out.
 //! - [`pull`]: manifests, per-arch images, tags and blobs from a registry,
 //!   verified and cached on disk.
 //! - [`catalog`]: versions, official extensions and overlays of a release.
@@ -15,6 +16,7 @@
 //! - [`compress`]: streaming, multi-threaded output compression (xz, zstd,
 //!   gzip, tar.gz) and the initramfs encoders.
 
+pub mod build;
 pub mod catalog;
 pub mod compress;
 pub mod extension;

@@ -16,6 +16,7 @@
 
 mod bootloader;
 mod build;
+mod cmdline;
 mod error;
 mod model;
 

@@ -12,7 +12,6 @@ use http::{StatusCode, header};
 use sha2::{Digest as _, Sha256, Sha512};
 
 use crate::asset_key::asset_key;
-use crate::cmdline::{self, CmdlineSpec};
 use crate::image_path::{self, Checksum, OutputKind};
 use crate::mime;
 use crate::profile::BuildProfile;
@@ -154,17 +153,7 @@ impl<P: Platform> Frontend<P> {
 
 /// The kernel command line an asset profile boots with, as `cmdline-*` serves it.
 pub(super) fn cmdline_text(profile: &BuildProfile) -> String {
-    let spec = CmdlineSpec {
-        platform: profile.output.platform,
-        arch: profile.output.arch,
-        version: &profile.version,
-        secureboot: profile.output.secureboot,
-        iso: false,
-        overlay_kernel_args: &[],
-        meta: &profile.meta,
-        extra_kernel_args: &profile.extra_kernel_args,
-    };
-    cmdline::build(&spec).to_string()
+    profile.kernel_cmdline(&[])
 }
 
 fn checksum_response<O>(source: &Source, kind: Checksum, filename: &str) -> Response<O> {

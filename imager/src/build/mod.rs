@@ -1,0 +1,217 @@
+//! The builder: one [`BuildProfile`] in, one artifact file out.
+//!
+//! This is the library call the standalone server and the Lambda builder
+//! make on a cache miss. It pulls what the profile names from upstream
+//! (through the shared, verified [`Puller`] cache), assembles the output
+//! with this crate's format writers, and reports the artifact's size and
+//! digests so the caller can sign a record for it
+//! ([`crate::signing::sign_record`]). Outputs are written to a temporary
+//! file next to the destination and renamed only when complete.
+//!
+//! Kinds implemented so far: `kernel`, `cmdline`, `initramfs`. The others
+//! (UKI, ISO, disk images, installers) answer [`BuildError::Unsupported`]
+//! until their assemblers are wired in.
+
+mod extensions;
+mod imager_files;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use factory_core::image_path::OutputKind;
+use factory_core::profile::BuildProfile;
+use factory_core::schematic::Schematic;
+use sha2::{Digest as _, Sha256, Sha512};
+
+use crate::initramfs::{InitramfsError, InitramfsSettings, build_initramfs};
+use crate::pull::{PullError, Puller};
+
+pub use imager_files::{IMAGER_FILE_LIMIT, imager_file};
+
+/// What a build needs besides the profile.
+#[derive(Debug)]
+pub struct BuildContext<'a> {
+    /// Upstream content.
+    pub puller: &'a Puller,
+    /// The factory's public URL (named in the schematic extension).
+    pub external_url: &'a str,
+    /// A directory for intermediates; each build uses a fresh subdirectory
+    /// and removes it.
+    pub work_root: &'a Path,
+}
+
+/// A built artifact on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltArtifact {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Lowercase hex sha256.
+    pub sha256: String,
+    /// Lowercase hex sha512.
+    pub sha512: String,
+}
+
+/// A failed build.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Upstream content could not be fetched or verified.
+    #[error("pulling upstream content: {0}")]
+    Pull(#[from] PullError),
+    /// A file the imager image should hold is missing.
+    #[error("{repository}@{digest} has no {path}")]
+    MissingFile {
+        /// The image.
+        repository: String,
+        /// Its manifest digest.
+        digest: String,
+        /// The file inside it.
+        path: String,
+    },
+    /// An upstream file is larger than the limit.
+    #[error("{path} in {repository} is larger than {limit} bytes")]
+    TooLarge {
+        /// The image.
+        repository: String,
+        /// The file.
+        path: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// An extension image is not a valid extension.
+    #[error("extension {name}: {reason}")]
+    Extension {
+        /// The extension's catalog name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Assembling the initramfs failed.
+    #[error("building the initramfs: {0}")]
+    Initramfs(#[from] InitramfsError),
+    /// This output kind is not built yet.
+    #[error("{0} outputs are not built yet")]
+    Unsupported(&'static str),
+    /// Local I/O failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl BuildError {
+    fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError {
+        let path = path.to_owned();
+        move |source| BuildError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+/// Builds `profile` for `schematic` into `out`.
+pub async fn build(
+    ctx: &BuildContext<'_>,
+    profile: &BuildProfile,
+    schematic: &Schematic,
+    out: &Path,
+) -> Result<BuiltArtifact, BuildError> {
+    let work = tempfile::Builder::new()
+        .prefix("build-")
+        .tempdir_in(ctx.work_root)
+        .map_err(BuildError::io(
+            "creating a work directory in",
+            ctx.work_root,
+        ))?;
+    let staged = work.path().join("output");
+    match profile.output.kind {
+        OutputKind::Cmdline => {
+            let line = profile.kernel_cmdline(&[]);
+            std::fs::write(&staged, line).map_err(BuildError::io("writing", &staged))?;
+        }
+        OutputKind::Kernel => {
+            imager_file(
+                ctx.puller,
+                &profile.version,
+                profile.output.arch,
+                "vmlinuz",
+                &staged,
+            )
+            .await?;
+        }
+        OutputKind::Initramfs => {
+            let base = work.path().join("base-initramfs.xz");
+            imager_file(
+                ctx.puller,
+                &profile.version,
+                profile.output.arch,
+                "initramfs.xz",
+                &base,
+            )
+            .await?;
+            let exts = extensions::load_all(ctx, profile, schematic, work.path()).await?;
+            let settings = InitramfsSettings::new(profile.version.clone());
+            let scratch = work.path().join("scratch");
+            std::fs::create_dir_all(&scratch).map_err(BuildError::io("creating", &scratch))?;
+            let staged_for_task = staged.clone();
+            tokio::task::spawn_blocking(move || -> Result<(), BuildError> {
+                let file = std::fs::File::create(&staged_for_task)
+                    .map_err(BuildError::io("creating", &staged_for_task))?;
+                let mut writer = std::io::BufWriter::new(file);
+                build_initramfs(&base, exts, &settings, &scratch, &mut writer)?;
+                writer
+                    .flush()
+                    .map_err(BuildError::io("writing", &staged_for_task))?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| BuildError::Io {
+                action: "joining the initramfs task for",
+                path: staged.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })??;
+        }
+        OutputKind::Uki => return Err(BuildError::Unsupported("UKI")),
+        OutputKind::Iso => return Err(BuildError::Unsupported("ISO")),
+        OutputKind::Image => return Err(BuildError::Unsupported("disk image")),
+        OutputKind::Installer => return Err(BuildError::Unsupported("installer")),
+    }
+    let artifact = digest_file(&staged)?;
+    std::fs::rename(&staged, out).map_err(BuildError::io("renaming into", out))?;
+    Ok(BuiltArtifact {
+        path: out.to_owned(),
+        ..artifact
+    })
+}
+
+/// Size, sha256 and sha512 of a file, read once.
+fn digest_file(path: &Path) -> Result<BuiltArtifact, BuildError> {
+    let mut file = std::fs::File::open(path).map_err(BuildError::io("opening", path))?;
+    let (mut sha256, mut sha512, mut size) = (Sha256::new(), Sha512::new(), 0u64);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(BuildError::io("reading", path))?;
+        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+            break;
+        };
+        sha256.update(chunk);
+        sha512.update(chunk);
+        size += n as u64;
+    }
+    Ok(BuiltArtifact {
+        path: path.to_owned(),
+        size,
+        sha256: hex::encode(sha256.finalize()),
+        sha512: hex::encode(sha512.finalize()),
+    })
+}
