@@ -10,7 +10,10 @@
 //! - [`catalog`]: versions, official extensions and overlays of a release.
 //! - [`signing`]: the ECDSA P-256 signing key, signed asset records and
 //!   cosign signatures.
+//! - [`uki`]: unified kernel images assembled on systemd-stub, and the plain
+//!   `kernel` and `cmdline` outputs.
 
 pub mod catalog;
 pub mod pull;
 pub mod signing;
+pub mod uki;
