@@ -106,12 +106,15 @@ pub fn append_sections<W: Write>(
         .map(|s| s.header.virtual_address)
         .min()
         .unwrap_or(0);
+    // Headers must end before the first section is mapped; this also makes
+    // SizeOfHeaders fit in its 32-bit field.
     if size_of_headers > u64::from(first_section) {
         return Err(UkiError::HeadersOverlapSections {
             size_of_headers,
             first_section,
         });
     }
+    let size_of_headers = fit(size_of_headers, "SizeOfHeaders", "headers")?;
 
     // Virtual layout: stub sections keep their addresses; ours follow.
     let stub_end = stub
@@ -159,7 +162,7 @@ pub fn append_sections<W: Write>(
     }
 
     // File layout: every section's raw data back to back after the headers.
-    let mut offset = size_of_headers;
+    let mut offset = u64::from(size_of_headers);
     for p in &mut planned {
         if p.header.size_of_raw_data == 0 {
             p.header.pointer_to_raw_data = 0;
@@ -199,7 +202,7 @@ pub fn append_sections<W: Write>(
         HeaderSizes {
             size_of_code,
             size_of_initialized_data,
-            size_of_headers: size_of_headers as u32,
+            size_of_headers,
             size_of_image,
         },
     );
@@ -209,7 +212,7 @@ pub fn append_sections<W: Write>(
     let write_err = |what: String| move |source| UkiError::Write { what, source };
     out.write_all(&headers)
         .map_err(write_err("headers".to_owned()))?;
-    out.write_zeros(size_of_headers - headers.len() as u64)
+    out.write_zeros(u64::from(size_of_headers).saturating_sub(headers.len() as u64))
         .map_err(write_err("headers".to_owned()))?;
     let mut buffer = vec![0u8; COPY_CHUNK];
     let mut layout = Vec::with_capacity(planned.len());
@@ -249,7 +252,7 @@ pub fn append_sections<W: Write>(
         sections: layout,
         section_alignment: stub.section_alignment,
         file_alignment: stub.file_alignment,
-        size_of_headers: size_of_headers as u32,
+        size_of_headers,
         size_of_image,
         size_of_code,
         size_of_initialized_data,

@@ -11,7 +11,9 @@
 //! - [`os_release`], [`discover_kernel_version`], [`UkiProfile`] and
 //!   [`profiles_for_version`] produce the small sections' contents;
 //! - [`write_kernel`] and [`cmdline_text`] are the `kernel` and `cmdline`
-//!   outputs.
+//!   outputs;
+//! - [`stub_sbat`] and [`stub_loader_info`] read the stub's `.sbat` (for
+//!   PCR measurement) and systemd version (profiles need ≥ 257).
 //!
 //! Limits: a stub of at most [`MAX_STUB_LEN`] bytes, at most
 //! [`MAX_SECTIONS`] sections, in-memory sections of at most
@@ -33,6 +35,7 @@ mod outputs;
 mod profile;
 mod section;
 mod stub;
+mod stub_info;
 #[cfg(test)]
 mod tests;
 
@@ -48,6 +51,7 @@ pub use profile::{
     profiles_for_version,
 };
 pub use section::{NewSection, SectionData, SectionName, SectionStream};
+pub use stub_info::{MIN_SYSTEMD_FOR_PROFILES, stub_loader_info, systemd_major};
 
 /// Largest stub accepted (systemd's stubs are 80–200 KiB).
 pub const MAX_STUB_LEN: usize = 16 * 1024 * 1024;
