@@ -15,6 +15,8 @@
 //! - [`initramfs`]: the initramfs with extensions, as Talos's imager lays it out.
 //! - [`compress`]: streaming, multi-threaded output compression (xz, zstd,
 //!   gzip, tar.gz) and the initramfs encoders.
+//! - [`uki`]: unified kernel images assembled on systemd-stub, and the plain
+//!   `kernel` and `cmdline` outputs.
 
 pub mod build;
 pub mod catalog;
@@ -23,3 +25,4 @@ pub mod extension;
 pub mod initramfs;
 pub mod pull;
 pub mod signing;
+pub mod uki;
