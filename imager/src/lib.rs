@@ -10,7 +10,10 @@
 //! - [`catalog`]: versions, official extensions and overlays of a release.
 //! - [`signing`]: the ECDSA P-256 signing key, signed asset records and
 //!   cosign signatures.
+//! - [`oci_write`]: new layers, image configs, manifests and indexes, OCI
+//!   image layouts and docker archives, streamed from files.
 
 pub mod catalog;
+pub mod oci_write;
 pub mod pull;
 pub mod signing;
