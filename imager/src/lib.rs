@@ -12,8 +12,11 @@
 //!   cosign signatures.
 //! - [`oci_write`]: new layers, image configs, manifests and indexes, OCI
 //!   image layouts and docker archives, streamed from files.
+//! - [`installer`]: installer images (base layers + boot artifacts +
+//!   overlay), their multi-arch index and its cosign signature.
 
 pub mod catalog;
+pub mod installer;
 pub mod oci_write;
 pub mod pull;
 pub mod signing;
