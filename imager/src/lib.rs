@@ -17,12 +17,18 @@
 //!   gzip, tar.gz) and the initramfs encoders.
 //! - [`uki`]: unified kernel images assembled on systemd-stub, and the plain
 //!   `kernel` and `cmdline` outputs.
+//! - [`oci_write`]: new layers, image configs, manifests and indexes, OCI
+//!   image layouts and docker archives, streamed from files.
+//! - [`installer`]: installer images (base layers + boot artifacts +
+//!   overlay), their multi-arch index and its cosign signature.
 
 pub mod build;
 pub mod catalog;
 pub mod compress;
 pub mod extension;
 pub mod initramfs;
+pub mod installer;
+pub mod oci_write;
 pub mod pull;
 pub mod signing;
 pub mod uki;
