@@ -63,7 +63,7 @@ type FileSink = HashingWriter<BufWriter<File>>;
 /// The stored side of a layer: plain or gzip.
 enum Sink {
     Plain(FileSink),
-    Gzip(GzEncoder<FileSink>),
+    Gzip(Box<GzEncoder<FileSink>>),
 }
 
 impl Write for Sink {
@@ -115,9 +115,10 @@ impl LayerWriter {
         let stored = HashingWriter::new(BufWriter::with_capacity(FILE_BUFFER, file));
         let sink = match compression {
             LayerCompression::None => Sink::Plain(stored),
-            LayerCompression::Gzip => {
-                Sink::Gzip(GzEncoder::new(stored, flate2::Compression::fast()))
-            }
+            LayerCompression::Gzip => Sink::Gzip(Box::new(GzEncoder::new(
+                stored,
+                flate2::Compression::fast(),
+            ))),
         };
         Ok(LayerWriter {
             tar: Some(tar::Builder::new(HashingWriter::new(sink))),
