@@ -5,6 +5,8 @@
 //! standalone binary behave identically and are tested once:
 //!
 //! - [`schematic`]: strict parsing, go-yaml-compatible canonical YAML, IDs.
+//! - [`goyaml`]: go-yaml's encoder output for small value trees (Talos's
+//!   `extensions.yaml` and extension manifests), over the schematic emitter.
 //! - [`version`], [`quirks`], [`catalog`]: Talos versions, version-gated
 //!   behaviour, and the versions/extensions/overlays catalogs.
 //! - [`arch`], [`platform`]: the vocabulary of image paths.
@@ -30,6 +32,7 @@ pub mod asset_key;
 pub mod catalog;
 pub mod cmdline;
 pub mod frontend;
+pub mod goyaml;
 pub mod image_path;
 pub mod ipxe;
 pub mod mime;

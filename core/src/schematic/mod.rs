@@ -37,12 +37,12 @@
 //! `parse(canonical(parse(x))) == parse(x)` always holds.
 
 mod decode;
-mod encode;
+pub(crate) mod encode;
 mod error;
 mod id;
 mod model;
 mod options;
-mod yaml;
+pub(crate) mod yaml;
 
 pub use error::{
     ConstructError, ConstructProblem, EncodingProblem, FatalProblem, LoadFailure, Mark,

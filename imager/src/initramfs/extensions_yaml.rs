@@ -4,13 +4,14 @@
 //! and the extension's `metadata`) in the field order and with the
 //! `omitempty` rules of its Go structs (only `extraInfo` is omitted when
 //! empty; an empty `compatibility.talos.version`, as in `modules.dep`, is
-//! written `""`), encoded as `yaml.NewEncoder(f).Encode(cfg)` writes it (see
-//! [`super::goyaml`]). Init mounts the layers in this order, the last one on
-//! top.
+//! written `""`), encoded as `yaml.NewEncoder(f).Encode(cfg)` writes it
+//! (width 80, so long values fold) by `factory_core::goyaml`, the same
+//! go-yaml emitter that writes schematics. Init mounts the layers in this
+//! order, the last one on top.
 
 use crate::extension::Metadata;
 
-use super::goyaml::{Node, encode};
+use factory_core::goyaml::{EncodeOptions, Node, encode};
 
 /// One entry of `extensions.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,33 +27,38 @@ pub fn render_extensions_yaml(layers: &[Layer]) -> String {
     let layers = layers
         .iter()
         .map(|layer| {
-            let m = &layer.metadata;
-            let mut meta = vec![
-                ("name", Node::Str(m.name.clone())),
-                ("version", Node::Str(m.version.clone())),
-                ("author", Node::Str(m.author.clone())),
-                ("description", Node::Str(m.description.clone())),
-                (
-                    "compatibility",
-                    Node::Map(vec![(
-                        "talos",
-                        Node::Map(vec![(
-                            "version",
-                            Node::Str(m.compatibility.talos.version.clone()),
-                        )]),
-                    )]),
-                ),
-            ];
-            if !m.extra_info.is_empty() {
-                meta.push(("extraInfo", Node::Str(m.extra_info.clone())));
-            }
-            Node::Map(vec![
-                ("image", Node::Str(layer.image.clone())),
-                ("metadata", Node::Map(meta)),
+            Node::map([
+                ("image", Node::str(&layer.image)),
+                ("metadata", metadata_node(&layer.metadata)),
             ])
         })
         .collect();
-    encode(&Node::Map(vec![("layers", Node::Seq(layers))]))
+    encode(
+        &Node::map([("layers", Node::List(layers))]),
+        &EncodeOptions::ENCODER,
+    )
+}
+
+/// Talos's `extensions.Metadata` as go-yaml represents it: fields in
+/// declaration order, `extraInfo` omitted when empty.
+pub(super) fn metadata_node(m: &Metadata) -> Node {
+    let mut meta = vec![
+        ("name", Node::str(&m.name)),
+        ("version", Node::str(&m.version)),
+        ("author", Node::str(&m.author)),
+        ("description", Node::str(&m.description)),
+        (
+            "compatibility",
+            Node::map([(
+                "talos",
+                Node::map([("version", Node::str(&m.compatibility.talos.version))]),
+            )]),
+        ),
+    ];
+    if !m.extra_info.is_empty() {
+        meta.push(("extraInfo", Node::str(&m.extra_info)));
+    }
+    Node::map(meta)
 }
 
 #[cfg(test)]

@@ -8,14 +8,13 @@
 //! through the same flattening as pulled images; `stage` takes each loaded
 //! extension apart (microcode, firmware, squashfs via `squashfs`);
 //! `modules_dep` runs depmod over the base modules plus the extensions';
-//! `extensions_yaml` (over a local go-yaml encoder, `goyaml`) lists the
-//! layers; `build` streams the segments out through `newc` and `codec`.
+//! `extensions_yaml` (over `factory_core::goyaml`) lists the layers;
+//! `build` streams the segments out through `newc` and `codec`.
 
 mod build;
 mod codec;
 mod error;
 mod extensions_yaml;
-mod goyaml;
 mod materialize;
 mod modules_dep;
 mod newc;

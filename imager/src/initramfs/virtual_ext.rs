@@ -17,12 +17,14 @@
 //! Both go through the same flattening and loading as pulled extensions
 //! ([`load_virtual_extension`]), so they obey the same rules. Their
 //! `manifest.yaml` bytes never reach the initramfs (only the decoded
-//! metadata does, via `extensions.yaml`), so it is written with this
-//! crate's go-yaml-style encoder rather than byte-for-byte `yaml.Marshal`.
+//! metadata does, via `extensions.yaml`), so it is written with the same
+//! `factory_core::goyaml` encoder settings as `extensions.yaml` rather than
+//! byte-for-byte `yaml.Marshal`.
 
 use std::io;
 use std::path::Path;
 
+use factory_core::goyaml::{EncodeOptions, Node, encode};
 use factory_core::quirks::Quirks;
 use factory_core::schematic::Schematic;
 use factory_core::version::TalosVersion;
@@ -30,7 +32,7 @@ use sha2::{Digest, Sha256};
 
 use crate::extension::{Extension, FlattenError, Limits, LoadError, Metadata, flatten_layers};
 
-use super::goyaml::{Node, encode};
+use super::extensions_yaml::metadata_node;
 
 /// Name of the schematic extension.
 pub const SCHEMATIC_EXTENSION_NAME: &str = "schematic";
@@ -159,32 +161,11 @@ pub fn load_virtual_extension(
 }
 
 fn manifest_yaml(m: &Metadata) -> String {
-    let mut meta = vec![
-        ("name", Node::Str(m.name.clone())),
-        ("version", Node::Str(m.version.clone())),
-        ("author", Node::Str(m.author.clone())),
-        ("description", Node::Str(m.description.clone())),
-        (
-            "compatibility",
-            Node::Map(vec![(
-                "talos",
-                Node::Map(vec![(
-                    "version",
-                    Node::Str(m.compatibility.talos.version.clone()),
-                )]),
-            )]),
-        ),
-    ];
-    if !m.extra_info.is_empty() {
-        meta.push(("extraInfo", Node::Str(m.extra_info.clone())));
-    }
-    encode(&Node::Map(vec![
-        (
-            "version",
-            Node::Str(crate::extension::MANIFEST_VERSION.to_owned()),
-        ),
-        ("metadata", Node::Map(meta)),
-    ]))
+    let manifest = Node::map([
+        ("version", Node::str(crate::extension::MANIFEST_VERSION)),
+        ("metadata", metadata_node(m)),
+    ]);
+    encode(&manifest, &EncodeOptions::ENCODER)
 }
 
 fn hex(bytes: &[u8]) -> String {

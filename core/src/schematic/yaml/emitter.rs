@@ -9,8 +9,11 @@
 //! line breaks go, the indentation rule (`Marshal` uses 4 spaces; sequences
 //! are indented under their key, and content inside a `- ` item is indented
 //! by 2), the simple-key limit (a key longer than 128 bytes or spanning
-//! lines is written as an explicit `? key` / `: value` pair), no line
-//! wrapping (`Marshal` sets the width to unlimited), double-quote escapes,
+//! lines is written as an explicit `? key` / `: value` pair), line
+//! wrapping (none for `Marshal`, which sets the width to unlimited; plain
+//! and quoted scalars outside simple keys fold at a space once the column
+//! passes the width for `yaml.NewEncoder`, whose width is 80), double-quote
+//! escapes,
 //! and block-scalar headers (`|`, `|-`, `|+`, and the indentation indicator
 //! go-yaml writes as the indent size when the text starts with a space).
 //! Instead of libyaml's event queue and state stack, nodes are walked
@@ -48,7 +51,14 @@ pub(crate) struct Scalar<'a> {
 
 /// Emits a document whose root is `root`, as `yaml.Marshal` would.
 pub(crate) fn emit(root: &Node<'_>) -> String {
+    emit_with_width(root, None)
+}
+
+/// Emits a document whose root is `root` with go-yaml's preferred line
+/// width `width` (`None`: unlimited, as `yaml.Marshal` sets it).
+pub(crate) fn emit_with_width(root: &Node<'_>, width: Option<usize>) -> String {
     let mut e = Emitter {
+        width,
         out: String::new(),
         column: 0,
         whitespace: true,
@@ -77,6 +87,8 @@ struct Context {
 }
 
 struct Emitter {
+    /// Preferred line width (`best_width`); `None` never folds.
+    width: Option<usize>,
     out: String,
     /// Current column, counted in characters.
     column: usize,
@@ -169,9 +181,9 @@ impl Emitter {
         self.increase_indent(true, ctx.in_sequence);
         let allow_breaks = !ctx.simple_key;
         match style {
-            Style::Plain => self.write_plain(value),
+            Style::Plain => self.write_plain(value, allow_breaks),
             Style::SingleQuoted => self.write_single_quoted(value, allow_breaks),
-            Style::DoubleQuoted => self.write_double_quoted(value),
+            Style::DoubleQuoted => self.write_double_quoted(value, allow_breaks),
             Style::Literal => self.write_literal(value),
         }
         self.pop_indent();
@@ -191,6 +203,12 @@ impl Emitter {
 
     fn pop_indent(&mut self) {
         self.indent = self.indents.pop().unwrap_or(-1);
+    }
+
+    /// go-yaml's `column > best_width`: the line is past the width, so the
+    /// next foldable space becomes a line break.
+    fn past_width(&self) -> bool {
+        self.width.is_some_and(|width| self.column > width)
     }
 
     fn put(&mut self, c: char) {
@@ -252,15 +270,25 @@ impl Emitter {
         self.indention = self.indention && is_indention;
     }
 
-    fn write_plain(&mut self, value: &str) {
+    fn write_plain(&mut self, value: &str, allow_breaks: bool) {
         if !value.is_empty() && !self.whitespace {
             self.put(' ');
         }
-        // Plain style is only chosen for text without line breaks, and the
-        // width is unlimited, so nothing folds: the text is written as-is.
-        let mut breaks = false;
-        for c in value.chars() {
-            if is_line_break(c) {
+        // Plain style is only chosen for text without line breaks; past the
+        // width, the first of a run of spaces not followed by another space
+        // becomes a line break (and the space is dropped).
+        let mut chars = value.chars().peekable();
+        let (mut spaces, mut breaks) = (false, false);
+        while let Some(c) = chars.next() {
+            if c == ' ' {
+                let next_is_space = chars.peek() == Some(&' ');
+                if allow_breaks && !spaces && self.past_width() && !next_is_space {
+                    self.write_indent();
+                } else {
+                    self.write_char(c);
+                }
+                spaces = true;
+            } else if is_line_break(c) {
                 if !breaks && c == '\n' {
                     self.put_line_break();
                 }
@@ -272,6 +300,7 @@ impl Emitter {
                 }
                 self.write_char(c);
                 self.indention = false;
+                spaces = false;
                 breaks = false;
             }
         }
@@ -281,13 +310,21 @@ impl Emitter {
         self.indention = false;
     }
 
-    fn write_single_quoted(&mut self, value: &str, _allow_breaks: bool) {
+    fn write_single_quoted(&mut self, value: &str, allow_breaks: bool) {
         self.write_indicator("'", true, false, false);
-        let mut breaks = false;
-        for c in value.chars() {
+        let mut chars = value.chars().enumerate().peekable();
+        let (mut spaces, mut breaks) = (false, false);
+        while let Some((i, c)) = chars.next() {
             if c == ' ' {
-                // Folding at spaces needs a finite width; Marshal has none.
-                self.write_char(c);
+                // Only inner spaces fold, and not the first of a double space.
+                let next = chars.peek().map(|&(_, n)| n);
+                let inner = i > 0 && next.is_some();
+                if allow_breaks && !spaces && self.past_width() && inner && next != Some(' ') {
+                    self.write_indent();
+                } else {
+                    self.write_char(c);
+                }
+                spaces = true;
             } else if is_line_break(c) {
                 if !breaks && c == '\n' {
                     self.put_line_break();
@@ -303,6 +340,7 @@ impl Emitter {
                 }
                 self.write_char(c);
                 self.indention = false;
+                spaces = false;
                 breaks = false;
             }
         }
@@ -311,12 +349,14 @@ impl Emitter {
         self.indention = false;
     }
 
-    fn write_double_quoted(&mut self, value: &str) {
+    fn write_double_quoted(&mut self, value: &str, allow_breaks: bool) {
         self.write_indicator("\"", true, false, false);
         // go-yaml checks for a byte order mark at the start of the *value*
         // for every character, so a leading BOM escapes the whole text.
         let leading_bom = value.starts_with('\u{feff}');
-        for c in value.chars() {
+        let mut chars = value.chars().enumerate().peekable();
+        let mut spaces = false;
+        while let Some((i, c)) = chars.next() {
             if !is_printable(c) || leading_bom || is_line_break(c) || c == '"' || c == '\\' {
                 self.put('\\');
                 match c {
@@ -350,9 +390,24 @@ impl Emitter {
                         }
                     }
                 }
+                spaces = false;
+            } else if c == ' ' {
+                // Past the width an inner space folds; a following space
+                // is kept by escaping the line break (`\` at the new line).
+                let next = chars.peek().map(|&(_, n)| n);
+                let inner = i > 0 && next.is_some();
+                if allow_breaks && !spaces && self.past_width() && inner {
+                    self.write_indent();
+                    if next == Some(' ') {
+                        self.put('\\');
+                    }
+                } else {
+                    self.write_char(c);
+                }
+                spaces = true;
             } else {
-                // Spaces never fold either (unlimited width).
                 self.write_char(c);
+                spaces = false;
             }
         }
         self.write_indicator("\"", false, false, false);

@@ -13,10 +13,12 @@
 //!   plain scalars, with Go's number and time parsing rules;
 //! - [`emitter`], [`scalar`], [`float`], [`keyorder`]: the dumper stage, a port
 //!   of the libyaml-derived emitter for block-style output (4-space indent,
-//!   no line wrapping) with go-yaml's scalar style choices and map key order;
+//!   no line wrapping for `Marshal`, width 80 for `NewEncoder`) with
+//!   go-yaml's scalar style choices and map key order;
 //! - [`goquote`]: Go's `%q`/`%#v` formatting used inside error messages.
 //!
-//! Everything here is crate-private; [`super`] exposes the typed result.
+//! Everything here is crate-private; [`super`] exposes the typed result, and
+//! [`crate::goyaml`] exposes the emitter for other documents.
 
 pub(crate) mod emitter;
 pub(crate) mod float;
