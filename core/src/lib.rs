@@ -32,6 +32,7 @@ pub mod asset_key;
 pub mod catalog;
 pub mod cmdline;
 pub mod frontend;
+mod gotext;
 pub mod goyaml;
 pub mod image_path;
 pub mod ipxe;

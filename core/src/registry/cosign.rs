@@ -9,7 +9,7 @@
 //! escapes, and `"optional":null` because upstream signs without annotations.
 
 use super::digest::Digest;
-use super::go_text::push_go_json_string;
+use crate::gotext::push_json_string as push_go_json_string;
 
 /// The `critical.type` of a cosign payload.
 pub const SIMPLE_SIGNING_TYPE: &str = "cosign container image signature";

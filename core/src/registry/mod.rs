@@ -19,7 +19,6 @@
 
 mod cosign;
 mod digest;
-mod go_text;
 mod installer_image;
 mod manifest_tag;
 pub mod media_types;

@@ -40,9 +40,9 @@
 //! literally: decoding is the caller's business.
 
 use super::digest::{Digest, DigestError};
-use super::go_text::go_quote;
 use super::oci_error::{OciError, OciErrorCode};
 use super::reference::{Reference, ReferenceError};
+use crate::gotext::quote as go_quote;
 
 /// The first repository segment that selects the source-image proxy.
 pub const SOURCE_PROXY_NAMESPACE: &str = "siderolabs";

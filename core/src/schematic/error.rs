@@ -317,7 +317,7 @@ pub enum ConstructProblem {
         type_name: &'static str,
     },
     /// The same key twice in one mapping.
-    #[error("mapping key {} already defined at line {first_line}", super::yaml::goquote::quote(.key))]
+    #[error("mapping key {} already defined at line {first_line}", crate::gotext::quote(.key))]
     DuplicateKey {
         /// The key text.
         key: String,

@@ -4,9 +4,9 @@
 
 use crate::schematic::error::{FatalProblem, LoadFailure, Mark, Stage};
 use crate::schematic::options::{OptionKey, OptionValue};
+use crate::schematic::yaml::float;
 use crate::schematic::yaml::resolve::{self, MAP, MERGE, SEQ, STR};
 use crate::schematic::yaml::tree::{Kind, Node, Style};
-use crate::schematic::yaml::{float, goquote};
 
 pub(super) fn fatal(stage: Stage, mark: Mark, problem: FatalProblem) -> LoadFailure {
     LoadFailure {
@@ -117,7 +117,7 @@ pub(super) fn go_syntax(value: &OptionValue) -> String {
             OptionValue::Uint(u) => out.push_str(&format!("0x{u:x}")),
             OptionValue::Float(f) => out.push_str(&float::format(*f)),
             OptionValue::Timestamp(t) => out.push_str(&t.to_string()),
-            OptionValue::String(s) => out.push_str(&goquote::quote(s)),
+            OptionValue::String(s) => out.push_str(&crate::gotext::quote(s)),
             OptionValue::List(items) => {
                 out.push_str("[]interface {}{");
                 for (i, item) in items.iter().enumerate() {

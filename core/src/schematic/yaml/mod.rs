@@ -15,7 +15,7 @@
 //!   of the libyaml-derived emitter for block-style output (4-space indent,
 //!   no line wrapping for `Marshal`, width 80 for `NewEncoder`) with
 //!   go-yaml's scalar style choices and map key order;
-//! - [`goquote`]: Go's `%q`/`%#v` formatting used inside error messages.
+//! - Go's `%q` formatting used inside error messages lives in `crate::gotext`.
 //!
 //! Everything here is crate-private; [`super`] exposes the typed result, and
 //! [`crate::goyaml`] exposes the emitter for other documents.
@@ -23,7 +23,6 @@
 pub(crate) mod emitter;
 pub(crate) mod float;
 pub(crate) mod gonum;
-pub(crate) mod goquote;
 pub(crate) mod input;
 pub(crate) mod keyorder;
 pub(crate) mod resolve;
