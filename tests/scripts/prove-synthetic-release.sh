@@ -96,13 +96,19 @@ pull_imager() {
 	done
 }
 
-# Boots kernel + initrd and prints the SYNTHETIC-TALOS-BOOT line.
+# Boots kernel + initrd and prints the SYNTHETIC-TALOS-BOOT line. Kernel
+# messages below "error" are kept off the console (loglevel=3) so that none
+# lands in the middle of the line; the line is then cut at its last field.
 boot() {
 	local kernel=$1 initrd=$2 log=$3
 	timeout 180 qemu-system-x86_64 -machine q35,accel=tcg -m 512 -nographic -no-reboot \
-		-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0" >"$log" 2>&1 ||
+		-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 loglevel=3" >"$log" 2>&1 ||
 		die "qemu failed or timed out; see $log"
-	grep -a -m1 '^SYNTHETIC-TALOS-BOOT' "$log" | tr -d '\r' || die "no boot line; see $log"
+	local line
+	line=$(grep -a -o 'SYNTHETIC-TALOS-BOOT version=[^ ]* schematic=[^ ]* extensions=[^ []*' "$log" | tr -d '\r' |
+		awk 'NR == 1') || true
+	[ -n "$line" ] || die "no boot line; see $log"
+	echo "$line"
 }
 
 # Appends an extensions cpio as the factory does: <n>.sqsh layers plus
