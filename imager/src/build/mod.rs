@@ -8,12 +8,15 @@
 //! ([`crate::signing::sign_record`]). Outputs are written to a temporary
 //! file next to the destination and renamed only when complete.
 //!
-//! Kinds implemented so far: `kernel`, `cmdline`, `initramfs`. The others
-//! (UKI, ISO, disk images, installers) answer [`BuildError::Unsupported`]
-//! until their assemblers are wired in.
+//! Kinds implemented so far: `kernel`, `cmdline`, `initramfs`, and the
+//! `installer-<arch>.tar` download for Talos before 1.10 (kernel and
+//! initramfs artifacts, no overlay). The others (UKI, ISO, disk images,
+//! installers that carry a UKI or an overlay) answer
+//! [`BuildError::Unsupported`] until their assemblers are wired in.
 
 mod extensions;
 mod imager_files;
+mod installer;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -93,6 +96,12 @@ pub enum BuildError {
     /// This output kind is not built yet.
     #[error("{0} outputs are not built yet")]
     Unsupported(&'static str),
+    /// Assembling or writing the installer image failed.
+    #[error("building the installer image: {0}")]
+    Installer(#[from] crate::installer::InstallerError),
+    /// Writing an OCI artifact failed.
+    #[error("writing the installer image: {0}")]
+    OciWrite(#[from] crate::oci_write::OciWriteError),
     /// Local I/O failed.
     #[error("{action} {path}: {source}")]
     Io {
@@ -148,41 +157,14 @@ pub async fn build(
             .await?;
         }
         OutputKind::Initramfs => {
-            let base = work.path().join("base-initramfs.xz");
-            imager_file(
-                ctx.puller,
-                &profile.version,
-                profile.output.arch,
-                "initramfs.xz",
-                &base,
-            )
-            .await?;
-            let exts = extensions::load_all(ctx, profile, schematic, work.path()).await?;
-            let settings = InitramfsSettings::new(profile.version.clone());
-            let scratch = work.path().join("scratch");
-            std::fs::create_dir_all(&scratch).map_err(BuildError::io("creating", &scratch))?;
-            let staged_for_task = staged.clone();
-            tokio::task::spawn_blocking(move || -> Result<(), BuildError> {
-                let file = std::fs::File::create(&staged_for_task)
-                    .map_err(BuildError::io("creating", &staged_for_task))?;
-                let mut writer = std::io::BufWriter::new(file);
-                build_initramfs(&base, exts, &settings, &scratch, &mut writer)?;
-                writer
-                    .flush()
-                    .map_err(BuildError::io("writing", &staged_for_task))?;
-                Ok(())
-            })
-            .await
-            .map_err(|e| BuildError::Io {
-                action: "joining the initramfs task for",
-                path: staged.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })??;
+            initramfs_file(ctx, profile, schematic, work.path(), &staged).await?;
+        }
+        OutputKind::Installer => {
+            installer::build_installer_tar(ctx, profile, schematic, work.path(), &staged).await?;
         }
         OutputKind::Uki => return Err(BuildError::Unsupported("UKI")),
         OutputKind::Iso => return Err(BuildError::Unsupported("ISO")),
         OutputKind::Image => return Err(BuildError::Unsupported("disk image")),
-        OutputKind::Installer => return Err(BuildError::Unsupported("installer")),
     }
     let artifact = digest_file(&staged)?;
     std::fs::rename(&staged, out).map_err(BuildError::io("renaming into", out))?;
@@ -190,6 +172,52 @@ pub async fn build(
         path: out.to_owned(),
         ..artifact
     })
+}
+
+/// Builds the initramfs of `profile` (base from the imager image plus the
+/// profile's extensions) into `dest`.
+async fn initramfs_file(
+    ctx: &BuildContext<'_>,
+    profile: &BuildProfile,
+    schematic: &Schematic,
+    work: &Path,
+    dest: &Path,
+) -> Result<(), BuildError> {
+    let base = work.join("base-initramfs.xz");
+    imager_file(
+        ctx.puller,
+        &profile.version,
+        profile.output.arch,
+        "initramfs.xz",
+        &base,
+    )
+    .await?;
+    let exts = extensions::load_all(ctx, profile, schematic, work).await?;
+    let settings = InitramfsSettings::new(profile.version.clone());
+    let scratch = work.join("scratch");
+    std::fs::create_dir_all(&scratch).map_err(BuildError::io("creating", &scratch))?;
+    let dest = dest.to_owned();
+    blocking(&dest.clone(), move || {
+        let file = std::fs::File::create(&dest).map_err(BuildError::io("creating", &dest))?;
+        let mut writer = std::io::BufWriter::new(file);
+        build_initramfs(&base, exts, &settings, &scratch, &mut writer)?;
+        writer.flush().map_err(BuildError::io("writing", &dest))
+    })
+    .await
+}
+
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    what: &Path,
+    job: impl FnOnce() -> Result<T, BuildError> + Send + 'static,
+) -> Result<T, BuildError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| BuildError::Io {
+            action: "joining the build task for",
+            path: what.to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        })?
 }
 
 /// Size, sha256 and sha512 of a file, read once.
