@@ -81,6 +81,19 @@ impl Upstream {
     }
 }
 
+impl Upstream {
+    /// A puller of this registry caching under `cache`.
+    fn puller(&self, cache: &Path) -> Puller {
+        Puller::new(PullerConfig {
+            registry: self.addr.clone(),
+            namespace: String::new(),
+            insecure: true,
+            cache_dir: cache.to_owned(),
+        })
+        .unwrap()
+    }
+}
+
 impl Drop for Upstream {
     fn drop(&mut self) {
         let _ = Command::new(workspace().join("tests/scripts/registry.sh"))
@@ -138,13 +151,7 @@ async fn built_kernel_and_initramfs_boot_with_and_without_extensions() {
     let upstream = Upstream::start();
     let cache = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let puller = Puller::new(PullerConfig {
-        registry: upstream.addr.clone(),
-        namespace: String::new(),
-        insecure: true,
-        cache_dir: cache.path().to_owned(),
-    })
-    .unwrap();
+    let puller = upstream.puller(cache.path());
     let ctx = BuildContext {
         puller: &puller,
         external_url: "http://127.0.0.1:8080/",
@@ -208,13 +215,7 @@ async fn pre_unified_installer_tarball_carries_our_artifacts() {
     let upstream = Upstream::start();
     let cache = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let puller = Puller::new(PullerConfig {
-        registry: upstream.addr.clone(),
-        namespace: String::new(),
-        insecure: true,
-        cache_dir: cache.path().to_owned(),
-    })
-    .unwrap();
+    let puller = upstream.puller(cache.path());
     let ctx = BuildContext {
         puller: &puller,
         external_url: "http://127.0.0.1:8080/",

@@ -168,15 +168,15 @@ impl<P: Platform> Frontend<P> {
                         .oci(OciErrorCode::ManifestUnknown)
                 })?
             }
-            ManifestTag::Version(version) => version,
+            // `latest` comes from the versions list itself; a named version must be in it.
+            ManifestTag::Version(version) => self
+                .ensure_available(version)
+                .await
+                .map_err(|e| e.oci(OciErrorCode::ManifestUnknown))?,
             ManifestTag::InvalidVersion(e) => {
                 return Err(ApiError::not_found(e.to_string()).oci(OciErrorCode::ManifestUnknown));
             }
         };
-        let version = self
-            .ensure_available(version)
-            .await
-            .map_err(|e| e.oci(OciErrorCode::ManifestUnknown))?;
         let request = self
             .installer_request(image, id, schematic, version)
             .await?;

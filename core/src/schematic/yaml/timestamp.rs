@@ -170,30 +170,9 @@ fn parse_layout(s: &str, layout: &[Piece]) -> Option<Timestamp> {
                 t.day = value;
                 rest = tail;
             }
-            Hour => {
-                let (value, tail) = getnum(rest)?;
-                if value >= 24 {
-                    return None;
-                }
-                t.hour = value;
-                rest = tail;
-            }
-            Minute => {
-                let (value, tail) = getnum(rest)?;
-                if value >= 60 {
-                    return None;
-                }
-                t.minute = value;
-                rest = tail;
-            }
-            Second => {
-                let (value, tail) = getnum(rest)?;
-                if value >= 60 {
-                    return None;
-                }
-                t.second = value;
-                rest = tail;
-            }
+            Hour => (t.hour, rest) = getnum_below(rest, 24)?,
+            Minute => (t.minute, rest) = getnum_below(rest, 60)?,
+            Second => (t.second, rest) = getnum_below(rest, 60)?,
             Fraction => {
                 // Optional: a '.' or ',' followed by at least one digit.
                 if let [sep, first, ..] = rest
@@ -278,6 +257,11 @@ fn getnum(s: &[u8]) -> Option<(u8, &[u8])> {
         [a, rest @ ..] if a.is_ascii_digit() => Some((a - b'0', rest)),
         _ => None,
     }
+}
+
+/// [`getnum`] for a field whose value must stay below `limit`.
+fn getnum_below(s: &[u8], limit: u8) -> Option<(u8, &[u8])> {
+    getnum(s).filter(|(value, _)| *value < limit)
 }
 
 /// Go's `parseNanoseconds`: digits beyond the ninth are ignored.
