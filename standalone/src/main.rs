@@ -1,0 +1,3 @@
+//! The `image-factory` binary (commands and server come next).
+
+fn main() {}
