@@ -276,17 +276,4 @@ async fn pre_unified_installer_tarball_carries_our_artifacts() {
             "usr/install/amd64/vmlinuz"
         ]
     );
-
-    // A ≥1.10 installer needs a UKI, which is not wired in yet: a clear error, not a wrong image.
-    let v110: TalosVersion = "v1.10.7".parse().unwrap();
-    let release = catalog::release(&puller, &v110).await.unwrap();
-    let err = build(
-        &ctx,
-        &profile("installer-amd64.tar", &schematic, &v110, &release),
-        &schematic,
-        &tarball,
-    )
-    .await
-    .unwrap_err();
-    assert!(err.to_string().contains("not built yet"), "{err}");
 }

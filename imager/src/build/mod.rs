@@ -1,4 +1,5 @@
-//! The builder: one [`BuildProfile`] in, one artifact file out.
+//! The builder: one [`BuildProfile`] in, one artifact file out; and the
+//! registry frontend's multi-arch installer ([`build_installer_index`]).
 //!
 //! This is the library call the standalone server and the Lambda builder
 //! make on a cache miss. It pulls what the profile names from upstream
@@ -8,15 +9,30 @@
 //! ([`crate::signing::sign_record`]). Outputs are written to a temporary
 //! file next to the destination and renamed only when complete.
 //!
-//! Kinds implemented so far: `kernel`, `cmdline`, `initramfs`, and the
-//! `installer-<arch>.tar` download for Talos before 1.10 (kernel and
-//! initramfs artifacts, no overlay). The others (UKI, ISO, disk images,
-//! installers that carry a UKI or an overlay) answer
-//! [`BuildError::Unsupported`] until their assemblers are wired in.
+//! Kinds implemented:
+//!
+//! - `kernel`, `cmdline`, `initramfs` (with the profile's extensions);
+//! - `uki`: systemd-stub of the imager image with Talos's sections and, from
+//!   1.10, its profiles (see the `uki` submodule for the old-stub rule);
+//! - `installer-<arch>.tar` for every version: kernel and initramfs before
+//!   1.10, UKI and systemd-boot from 1.10, plus the overlay layer when the
+//!   schematic has an SBC overlay;
+//! - the installer index for the registry frontend, both architectures and
+//!   its cosign signature ([`InstallerBuild`]).
+//!
+//! Not built yet, answering [`BuildError::Unsupported`]: ISO, disk images,
+//! and every SecureBoot output (signing is a later issue).
+//!
+//! With an overlay, UKI command lines carry the kernel args the overlay's
+//! installer program answers to `get-options`, as upstream's; that program
+//! is run on this host (see the `overlay` submodule).
 
 mod extensions;
 mod imager_files;
 mod installer;
+mod installer_index;
+mod overlay;
+mod uki;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -30,6 +46,11 @@ use crate::initramfs::{InitramfsError, InitramfsSettings, build_initramfs};
 use crate::pull::{PullError, Puller};
 
 pub use imager_files::{IMAGER_FILE_LIMIT, imager_file};
+pub use installer_index::{
+    InstallerBuild, ManifestRole, PublishBlob, PublishManifest, build_installer_index,
+};
+pub use overlay::{GET_OPTIONS_TIMEOUT, MAX_GET_OPTIONS_OUTPUT};
+pub use uki::UKI_TIMESTAMP;
 
 /// What a build needs besides the profile.
 #[derive(Debug)]
@@ -96,6 +117,25 @@ pub enum BuildError {
     /// This output kind is not built yet.
     #[error("{0} outputs are not built yet")]
     Unsupported(&'static str),
+    /// Assembling the UKI failed (including a stub too old for the profiles
+    /// asked of it).
+    #[error("building the UKI: {0}")]
+    Uki(#[from] crate::uki::UkiError),
+    /// The schematic's overlay image or its installer program failed.
+    #[error("overlay {name}: {reason}")]
+    Overlay {
+        /// The overlay's catalog name.
+        name: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The profiles given for an installer index are not one installer
+    /// profile per architecture of one version.
+    #[error("installer index: {0}")]
+    InstallerProfiles(&'static str),
+    /// Signing the installer index failed.
+    #[error("signing the installer index: {0}")]
+    Signing(#[from] crate::signing::CosignError),
     /// Assembling or writing the installer image failed.
     #[error("building the installer image: {0}")]
     Installer(#[from] crate::installer::InstallerError),
@@ -162,7 +202,9 @@ pub async fn build(
         OutputKind::Installer => {
             installer::build_installer_tar(ctx, profile, schematic, work.path(), &staged).await?;
         }
-        OutputKind::Uki => return Err(BuildError::Unsupported("UKI")),
+        OutputKind::Uki => {
+            uki::uki_file(ctx, profile, schematic, work.path(), &staged).await?;
+        }
         OutputKind::Iso => return Err(BuildError::Unsupported("ISO")),
         OutputKind::Image => return Err(BuildError::Unsupported("disk image")),
     }

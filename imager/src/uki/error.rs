@@ -131,6 +131,18 @@ pub enum UkiError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// Extra profiles were asked of a stub that cannot select them.
+    #[error(
+        "{loader} predates systemd {min}: it ignores .profile sections and would boot the last \
+         of {extra} extra profile command lines",
+        min = super::MIN_SYSTEMD_FOR_PROFILES
+    )]
+    ProfilesNeedNewerStub {
+        /// The stub's loader info (`systemd-stub 252.39-1~deb12u2`).
+        loader: String,
+        /// How many extra profiles were asked for.
+        extra: usize,
+    },
     /// Reading a streamed section failed.
     #[error("reading section {name}: {source}")]
     Read {

@@ -13,7 +13,8 @@
 //! - [`write_kernel`] and [`cmdline_text`] are the `kernel` and `cmdline`
 //!   outputs;
 //! - [`stub_sbat`] and [`stub_loader_info`] read the stub's `.sbat` (for
-//!   PCR measurement) and systemd version (profiles need ≥ 257).
+//!   PCR measurement) and systemd version (profiles need ≥ 257);
+//!   [`require_profile_support`] refuses extra profiles on an older stub.
 //!
 //! Limits: a stub of at most [`MAX_STUB_LEN`] bytes, at most
 //! [`MAX_SECTIONS`] sections, in-memory sections of at most
@@ -51,7 +52,10 @@ pub use profile::{
     profiles_for_version,
 };
 pub use section::{NewSection, SectionData, SectionName, SectionStream};
-pub use stub_info::{MIN_SYSTEMD_FOR_PROFILES, stub_loader_info, systemd_major};
+pub use stub_info::{
+    MIN_SYSTEMD_FOR_PROFILES, ProfileSupport, profile_support, require_profile_support,
+    stub_loader_info, systemd_major,
+};
 
 /// Largest stub accepted (systemd's stubs are 80–200 KiB).
 pub const MAX_STUB_LEN: usize = 16 * 1024 * 1024;

@@ -6,9 +6,12 @@
 //! boot with the *last* one (checked by booting Debian's 252 stub in QEMU),
 //! which for an image's UKI is the `reset-maintenance` profile's wipe
 //! command line. Upstream does not check this (Talos ≥ 1.10 ships newer
-//! stubs); builders that take stubs from elsewhere can, with these helpers.
+//! stubs); [`profile_support`] and [`require_profile_support`] let a builder
+//! that may meet other stubs (a mirror, the synthetic test release) decide
+//! and refuse instead of writing a UKI that would wipe the machine.
 
 use super::error::UkiError;
+use super::profile::UkiProfile;
 use super::stub::Stub;
 
 /// The first systemd release whose stub understands `.profile` sections.
@@ -42,6 +45,47 @@ pub fn systemd_major(loader_info: &str) -> Option<u32> {
     let version = loader_info.strip_prefix("systemd-stub ")?;
     let digits: String = version.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
+}
+
+/// What a stub does with `.profile` sections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileSupport {
+    /// systemd-stub ≥ [`MIN_SYSTEMD_FOR_PROFILES`]: profiles work.
+    Supported,
+    /// An older or unidentified stub: it ignores `.profile` and boots the
+    /// last `.cmdline`. Carries the loader info, when there is one.
+    Unsupported(Option<String>),
+}
+
+/// Whether `stub` understands `.profile` sections. A stub whose version
+/// cannot be read counts as unsupported: only a proven new stub is trusted
+/// with extra command lines.
+pub fn profile_support(stub: &[u8]) -> Result<ProfileSupport, UkiError> {
+    let info = stub_loader_info(stub)?;
+    let major = info.as_deref().and_then(systemd_major);
+    Ok(match major {
+        Some(major) if major >= MIN_SYSTEMD_FOR_PROFILES => ProfileSupport::Supported,
+        _ => ProfileSupport::Unsupported(info),
+    })
+}
+
+/// Refuses to put `extra` profiles (anything beyond the `main` profile the
+/// assembler adds) on a stub older than systemd 257: such a stub would boot
+/// the last profile's command line for every boot. `None` (no profiles, before
+/// Talos 1.10) and `Some(empty)` (`main` only, one `.cmdline`) are safe on
+/// any stub.
+pub fn require_profile_support(stub: &[u8], extra: Option<&[UkiProfile]>) -> Result<(), UkiError> {
+    let count = extra.map_or(0, <[UkiProfile]>::len);
+    if count == 0 {
+        return Ok(());
+    }
+    match profile_support(stub)? {
+        ProfileSupport::Supported => Ok(()),
+        ProfileSupport::Unsupported(loader) => Err(UkiError::ProfilesNeedNewerStub {
+            loader: loader.unwrap_or_else(|| "an unidentified stub".to_owned()),
+            extra: count,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -486,3 +486,63 @@ fn section_names_are_checked() {
     assert!(SectionName::new(".a b").is_err());
     assert_eq!(SectionName::new(".pcrsig").unwrap(), SectionName::PCRSIG);
 }
+
+/// A stub with an `.sdmagic` naming `loader`.
+fn stub_with_loader(loader: &str) -> Vec<u8> {
+    let mut magic = format!("#### LoaderInfo: {loader} ####").into_bytes();
+    let vs = magic.len() as u32;
+    magic.resize(0x200, 0);
+    fake_stub(
+        &[
+            Fake {
+                name: ".sdmagic",
+                va: 0x1000,
+                vs,
+                raw: magic,
+                flags: SCN_CNT_INITIALIZED_DATA | SCN_MEM_READ,
+            },
+            Fake {
+                name: ".sbat",
+                va: 0x2000,
+                vs: 0x10,
+                raw: vec![b's'; 0x200],
+                flags: SCN_CNT_INITIALIZED_DATA | SCN_MEM_READ,
+            },
+        ],
+        0x1000,
+    )
+}
+
+#[test]
+fn extra_profiles_need_systemd_257() {
+    let old = stub_with_loader("systemd-stub 252.39-1~deb12u2");
+    let new = stub_with_loader("systemd-stub 257.9");
+    let unknown = standard_stub();
+    let extra = [UkiProfile::reset_maintenance("x")];
+    assert_eq!(profile_support(&new).unwrap(), ProfileSupport::Supported);
+    assert_eq!(
+        profile_support(&old).unwrap(),
+        ProfileSupport::Unsupported(Some("systemd-stub 252.39-1~deb12u2".into()))
+    );
+    assert_eq!(
+        profile_support(&unknown).unwrap(),
+        ProfileSupport::Unsupported(None)
+    );
+    require_profile_support(&new, Some(&extra)).unwrap();
+    for stub in [&old, &unknown] {
+        // No profiles, or main only: one .cmdline, safe anywhere.
+        require_profile_support(stub, None).unwrap();
+        require_profile_support(stub, Some(&[])).unwrap();
+        let err = require_profile_support(stub, Some(&extra)).unwrap_err();
+        assert!(
+            matches!(err, UkiError::ProfilesNeedNewerStub { extra: 1, .. }),
+            "{err}"
+        );
+    }
+    let err = require_profile_support(&old, Some(&extra)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("systemd-stub 252.39-1~deb12u2 predates systemd 257"),
+        "{err}"
+    );
+}
