@@ -243,32 +243,35 @@ async fn run_get_options(program: &Path, stdin: &[u8]) -> Result<String, String>
     let mut err = child.stderr.take().ok_or("no stderr")?;
     let stdin = stdin.to_vec();
     let work = async move {
+        // Errors are read on the side, so a program that floods stdout is
+        // stopped at the limit whatever it does with stderr.
+        let errors = tokio::spawn(async move {
+            let mut stderr = Vec::new();
+            let _ = (&mut err).take(64 * 1024).read_to_end(&mut stderr).await;
+            stderr
+        });
         let feed = async {
             // A program that does not read its input closes the pipe early.
             let _ = input.write_all(&stdin).await;
             drop(input);
         };
         let mut stdout = Vec::new();
-        let mut stderr = Vec::new();
         let mut out = (&mut out).take(MAX_GET_OPTIONS_OUTPUT + 1);
-        let mut err = (&mut err).take(64 * 1024);
-        let ((), a, b) = tokio::join!(
-            feed,
-            out.read_to_end(&mut stdout),
-            err.read_to_end(&mut stderr)
-        );
-        a.and(b).map_err(|e| format!("reading its output: {e}"))?;
+        let ((), read) = tokio::join!(feed, out.read_to_end(&mut stdout));
+        read.map_err(|e| format!("reading its output: {e}"))?;
+        if stdout.len() as u64 > MAX_GET_OPTIONS_OUTPUT {
+            let _ = child.start_kill();
+            return Err(format!(
+                "more than {MAX_GET_OPTIONS_OUTPUT} bytes of output"
+            ));
+        }
         let status = child.wait().await.map_err(|e| format!("waiting: {e}"))?;
+        let stderr = errors.await.unwrap_or_default();
         Ok::<_, String>((status, stdout, stderr))
     };
     let (status, stdout, stderr) = tokio::time::timeout(GET_OPTIONS_TIMEOUT, work)
         .await
         .map_err(|_| format!("no answer within {GET_OPTIONS_TIMEOUT:?}"))??;
-    if stdout.len() as u64 > MAX_GET_OPTIONS_OUTPUT {
-        return Err(format!(
-            "more than {MAX_GET_OPTIONS_OUTPUT} bytes of output"
-        ));
-    }
     if !status.success() {
         let message: String = String::from_utf8_lossy(&stderr)
             .chars()
@@ -303,5 +306,33 @@ mod tests {
             "configTxtAppend: |\n    a=1\n\n    b=2\nlist:\n    - 1\n    - two\nnested:\n    \
              a: \"yes\"\n    z: 1\n"
         );
+    }
+
+    fn script(dir: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = dir.join("installer");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn get_options_is_run_with_the_options_on_stdin() {
+        let dir = tempfile::tempdir().unwrap();
+        let echo = script(
+            dir.path(),
+            "[ \"$1\" = get-options ] || exit 3\nprintf 'kernelArgs:\\n'; sed 's/^/  - /'",
+        );
+        let out = run_get_options(&echo, b"a=1\nb=2\n").await.unwrap();
+        let parsed: GetOptions = serde_saphyr::from_str(&out).unwrap();
+        assert_eq!(parsed.kernel_args, ["a=1", "b=2"]);
+
+        let failing = script(dir.path(), "echo broken >&2; exit 4");
+        let err = run_get_options(&failing, b"").await.unwrap_err();
+        assert!(err.contains("broken"), "{err}");
+
+        let chatty = script(dir.path(), "exec yes kernelArgs");
+        let err = run_get_options(&chatty, b"").await.unwrap_err();
+        assert!(err.starts_with("more than 1048576 bytes"), "{err}");
     }
 }
