@@ -58,7 +58,7 @@ fn fail(overlay: &ResolvedOverlay, reason: impl Into<String>) -> BuildError {
 }
 
 /// Extracts `artifacts/` and `installers/<name>` of the `arch` overlay image
-/// into `dir` (created); returns `dir`.
+/// under `dir` (created); returns the extracted root, `dir/root`.
 pub(super) async fn extract(
     ctx: &BuildContext<'_>,
     overlay: &ResolvedOverlay,
@@ -75,8 +75,8 @@ pub(super) async fn extract(
         blobs.push(ctx.puller.blob(&entry.image, layer).await?);
     }
     let installer = installer_path(overlay)?;
-    let artifacts =
-        TreePath::from_components(["artifacts"]).ok_or_else(|| fail(overlay, "path"))?;
+    let artifacts = TreePath::from_components(["artifacts"])
+        .ok_or_else(|| fail(overlay, "`artifacts` is not a tree path"))?;
     let root = dir.join("root");
     let scratch = dir.join("blobs");
     let (root2, overlay2) = (root.clone(), overlay.clone());
@@ -120,7 +120,7 @@ fn materialize(tree: &FlatTree, wanted: &[&TreePath], root: &Path) -> std::io::R
     let mut links = Vec::new();
     let mut dir_modes = Vec::new();
     for top in wanted {
-        for parent in top.ancestors().skip(1) {
+        for parent in top.ancestors() {
             std::fs::create_dir_all(root.join(parent.as_str()))?;
         }
         for (path, node) in tree.subtree(top) {
