@@ -28,7 +28,9 @@ use factory_core::quirks::Quirks;
 use factory_core::registry::Digest;
 use factory_core::schematic::Schematic;
 use factory_core::version::TalosVersion;
-use factory_imager::build::{BuildContext, InstallerBuild, ManifestRole, build_installer_index};
+use factory_imager::build::{
+    BuildContext, BuildError, InstallerBuild, ManifestRole, build, build_installer_index,
+};
 use factory_imager::catalog;
 use factory_imager::pull::{Puller, PullerConfig};
 use factory_imager::signing::SigningKey;
@@ -487,4 +489,66 @@ async fn installer_indexes_for_every_version() {
         }
         drop(build);
     }
+
+    // The `installer-<arch>.tar` download of a ≥1.10 release is the same
+    // image, as a docker archive.
+    let version: TalosVersion = "v1.11.5".parse().unwrap();
+    let release = catalog::release(&puller, &version).await.unwrap();
+    let tarball = work.path().join("installer-amd64.tar");
+    let amd64 = make_profile("installer-amd64.tar", &plain, &version, &release);
+    build(&ctx, &amd64, &plain, &tarball).await.unwrap();
+    let inspect = skopeo_json(&["inspect", &format!("docker-archive:{}", tarball.display())]);
+    assert_eq!(inspect["Architecture"], "amd64");
+    assert_eq!(inspect["Layers"].as_array().unwrap().len(), 2);
+
+    // Refusals come before any building.
+    let arm64 = make_profile("installer-arm64.tar", &plain, &version, &release);
+    let uki = make_profile("metal-arm64-uki.efi", &plain, &version, &release);
+    let older: TalosVersion = "v1.10.7".parse().unwrap();
+    let older_release = catalog::release(&puller, &older).await.unwrap();
+    let older_arm64 = make_profile("installer-arm64.tar", &plain, &older, &older_release);
+    for (profiles, wanted) in [
+        (vec![amd64.clone()], "exactly one amd64 and one arm64"),
+        (
+            vec![amd64.clone(), amd64.clone()],
+            "exactly one amd64 and one arm64",
+        ),
+        (
+            vec![amd64.clone(), arm64.clone(), arm64.clone()],
+            "exactly one amd64 and one arm64",
+        ),
+        (vec![amd64.clone(), uki], "installer profiles"),
+        (vec![amd64.clone(), older_arm64], "same Talos version"),
+    ] {
+        let err = build_installer_index(&ctx, &profiles, &plain, &key, "127.0.0.1:8080/x")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, BuildError::InstallerProfiles(_)) && err.to_string().contains(wanted),
+            "{err}"
+        );
+    }
+    let secureboot = ProfileContext {
+        version: &version,
+        catalog: &release,
+        secureboot_enabled: true,
+    };
+    let sb: Vec<BuildProfile> = ["amd64", "arm64"]
+        .iter()
+        .map(|arch| {
+            build_profile(
+                image_path::parse(&format!("installer-{arch}-secureboot.tar")).unwrap(),
+                &plain,
+                plain.id().as_str(),
+                &secureboot,
+            )
+            .unwrap()
+        })
+        .collect();
+    let err = build_installer_index(&ctx, &sb, &plain, &key, "127.0.0.1:8080/x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BuildError::Unsupported(_)), "{err}");
+    let err = build(&ctx, &sb[0], &plain, &tarball).await.unwrap_err();
+    assert!(matches!(err, BuildError::Unsupported(_)), "{err}");
 }
