@@ -1,0 +1,499 @@
+//! Checking a built initramfs against what upstream's imager would lay
+//! out for the same inputs (`upstream-imager.md` §3), with the real tools:
+//!
+//! 1. an uncompressed newc cpio of `kernel/x86/microcode/*.bin` in front,
+//!    exactly when an extension carries microcode (`cpio -itv`, contents
+//!    compared with the source blobs concatenated in glob order);
+//! 2. the imager's base initramfs, byte for byte (`xz -t`/`zstd -t`,
+//!    `cpio -itv`);
+//! 3. a newc cpio compressed like the base (`xz -t` with CRC32 before 1.8,
+//!    `zstd -t` from 1.8) holding `<n>.sqsh`, `extensions.yaml`,
+//!    `modules.dep.sqsh` and the firmware tree, in upstream's walk order,
+//!    all root-owned (`cpio -itv`); each squashfs is listed with
+//!    `unsquashfs -lls` and compared with its source image minus the
+//!    firmware the imager moves out.
+//!
+//! Expectations come from the OCI layout ([`super::layout`]) and the
+//! fixture list, never from the code under test.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use factory_core::quirks::Quirks;
+use factory_core::version::TalosVersion;
+use serde::Deserialize;
+
+use super::layout::{SourceEntry, SourceImage, resolve_bytes, with_ancestors};
+use super::listing::{Listed, cpio_lls, unsquashfs_cat, unsquashfs_lls, unsquashfs_superblock};
+use super::segments::{Family, NEWC_MAGIC, split_newc};
+use super::tools::cpio_extract;
+
+/// What one `extensions.yaml` layer should hold.
+#[derive(Debug, Clone)]
+pub struct ExpectedLayer {
+    /// `0.sqsh`, …, `modules.dep.sqsh`.
+    pub image: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.version`.
+    pub version: String,
+    /// `metadata.author`.
+    pub author: String,
+    /// `metadata.description`.
+    pub description: String,
+    /// `metadata.compatibility.talos.version`.
+    pub compatibility: String,
+    /// `metadata.extraInfo` (absent when `None`).
+    pub extra_info: Option<String>,
+    /// Where the squashfs contents come from.
+    pub content: LayerContent,
+}
+
+/// The source of a layer's squashfs.
+#[derive(Debug, Clone)]
+pub enum LayerContent {
+    /// A pulled extension image, flattened (`manifest.yaml`, `rootfs/…`).
+    Image(SourceImage),
+    /// The schematic virtual extension: one empty marker file named by the ID.
+    SchematicMarker(String),
+    /// The combined `modules.*` index of every kernel-module extension.
+    ModulesDep,
+}
+
+/// One initramfs to check.
+pub struct Case<'a> {
+    /// Names the case in failure messages (`v1.7.7 four extensions`).
+    pub label: String,
+    /// The Talos version it was built for.
+    pub version: &'a TalosVersion,
+    /// The built initramfs.
+    pub built: &'a [u8],
+    /// The imager's `initramfs.xz` for the same version and arch.
+    pub base: &'a [u8],
+    /// Expected layers, in `extensions.yaml` order.
+    pub layers: Vec<ExpectedLayer>,
+    /// The fixture kernel's release (`6.1.0-56-amd64`).
+    pub kernel_release: &'a str,
+    /// An empty scratch directory.
+    pub work: &'a Path,
+}
+
+/// Upstream's microcode globs: (directory under the firmware path, name
+/// filter, destination in the early cpio).
+const MICROCODE: [(&str, fn(&str) -> bool, &str); 2] = [
+    ("intel-ucode", |_| true, "kernel/x86/microcode/GenuineIntel.bin"),
+    (
+        "amd-ucode",
+        |n| n.starts_with("microcode_amd") && n.ends_with(".bin"),
+        "kernel/x86/microcode/AuthenticAMD.bin",
+    ),
+];
+
+/// `path` split into components, the order of a sorted directory walk
+/// (parents before children, siblings by name).
+fn walk_key(path: &str) -> Vec<&str> {
+    path.split('/').collect()
+}
+
+/// Checks `case` completely; panics with the case label on the first
+/// difference.
+pub fn check(case: &Case<'_>) {
+    let quirks = Quirks::new(case.version);
+    let fw = quirks.firmware_path().trim_start_matches('/').to_owned();
+    let label = &case.label;
+    let sources: Vec<&SourceImage> = case
+        .layers
+        .iter()
+        .filter_map(|l| match &l.content {
+            LayerContent::Image(source) => Some(source),
+            _ => None,
+        })
+        .collect();
+
+    // Microcode the early cpio must carry, and firmware the tree must.
+    let mut microcode: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    let mut microcode_sources: BTreeSet<String> = BTreeSet::new();
+    for source in &sources {
+        for (dir, matches, dest) in MICROCODE {
+            let prefix = format!("rootfs/{fw}/{dir}/");
+            let found: Vec<&String> = source
+                .keys()
+                .filter(|p| {
+                    p.strip_prefix(&prefix)
+                        .is_some_and(|n| !n.contains('/') && matches(n))
+                })
+                .collect();
+            for path in found {
+                microcode
+                    .entry(dest)
+                    .or_default()
+                    .extend_from_slice(resolve_bytes(source, path));
+                microcode_sources.insert(path.clone());
+            }
+        }
+    }
+
+    let early_len = check_early_cpio(case, &microcode);
+    let family = check_base(case, early_len);
+    let appended = &case.built[early_len + case.base.len()..];
+    let extracted = check_appended(case, appended, family, &fw, &sources, &microcode_sources);
+
+    check_extensions_yaml(case, &extracted);
+    for layer in &case.layers {
+        check_squashfs(case, &quirks, &fw, layer, &extracted.join(&layer.image));
+    }
+    check_firmware(label, &fw, &sources, &microcode_sources, &extracted);
+}
+
+/// The early microcode cpio; returns its length (0 when absent).
+fn check_early_cpio(case: &Case<'_>, microcode: &BTreeMap<&str, Vec<u8>>) -> usize {
+    let label = &case.label;
+    if microcode.is_empty() {
+        assert!(
+            case.built.starts_with(case.base),
+            "{label}: without microcode the base initramfs must come first"
+        );
+        return 0;
+    }
+    assert!(
+        case.built.starts_with(NEWC_MAGIC),
+        "{label}: microcode must be in an uncompressed newc cpio in front"
+    );
+    let (names, len) = split_newc(case.built);
+    let mut expected = vec!["kernel", "kernel/x86", "kernel/x86/microcode"];
+    expected.extend(microcode.keys());
+    assert_eq!(names, expected, "{label}: early cpio entries");
+    let early = &case.built[..len];
+    let listed = cpio_lls(early);
+    let listed_names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(listed_names, expected, "{label}: cpio -itv of the early cpio");
+    for (name, entry) in &listed {
+        assert_eq!(entry.owner, "root root", "{label}: early cpio {name}");
+    }
+    let dir = case.work.join("early");
+    cpio_extract(early, &dir);
+    for (dest, bytes) in microcode {
+        assert!(
+            std::fs::read(dir.join(dest)).unwrap() == *bytes,
+            "{label}: {dest} must be the source microcode blobs concatenated in name order"
+        );
+    }
+    len
+}
+
+/// The base initramfs, unchanged after the early cpio; returns its family.
+fn check_base(case: &Case<'_>, early_len: usize) -> Family {
+    let label = &case.label;
+    let zstd = Quirks::new(case.version).use_zstd_compression();
+    let family = Family::sniff(case.base)
+        .unwrap_or_else(|| panic!("{label}: the fixture's base initramfs is neither xz nor zstd"));
+    assert_eq!(
+        family,
+        if zstd { Family::Zstd } else { Family::Xz },
+        "{label}: the fixture's base initramfs family (xz before 1.8, zstd from 1.8)"
+    );
+    let end = early_len + case.base.len();
+    assert!(
+        case.built.len() >= end && &case.built[early_len..end] == case.base,
+        "{label}: the base initramfs must follow, byte for byte"
+    );
+    let path = case.work.join("base-segment");
+    std::fs::write(&path, case.base).unwrap();
+    let plain = family.test_and_decompress(&path);
+    let names: Vec<String> = cpio_lls(&plain).into_iter().map(|(n, _)| n).collect();
+    for wanted in ["init", "rootfs.sqsh"] {
+        assert!(
+            names.iter().any(|n| n == wanted),
+            "{label}: base cpio lacks {wanted}: {names:?}"
+        );
+    }
+    family
+}
+
+/// The appended segment; returns the directory it was extracted to.
+fn check_appended(
+    case: &Case<'_>,
+    appended: &[u8],
+    family: Family,
+    fw: &str,
+    sources: &[&SourceImage],
+    microcode_sources: &BTreeSet<String>,
+) -> PathBuf {
+    let label = &case.label;
+    assert_eq!(
+        Family::sniff(appended),
+        Some(family),
+        "{label}: the appended segment must use the base initramfs's compressor"
+    );
+    let path = case.work.join("appended-segment");
+    std::fs::write(&path, appended).unwrap();
+    let plain = family.test_and_decompress(&path);
+    let (_, cpio_len) = split_newc(&plain);
+    assert_eq!(
+        cpio_len,
+        plain.len(),
+        "{label}: the appended segment is one newc archive padded to 512 bytes"
+    );
+
+    let mut expected: Vec<String> = case.layers.iter().map(|l| l.image.clone()).collect();
+    expected.push("extensions.yaml".to_owned());
+    let firmware = firmware_paths(fw, sources, microcode_sources);
+    if !firmware.is_empty() {
+        expected.extend(with_ancestors(fw));
+        expected.extend(firmware.iter().map(|rel| format!("{fw}/{rel}")));
+    }
+    let unique: BTreeSet<String> = expected.into_iter().collect();
+    let mut expected: Vec<String> = unique.into_iter().collect();
+    expected.sort_by(|a, b| walk_key(a).cmp(&walk_key(b)));
+
+    let listed = cpio_lls(&plain);
+    let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names, expected,
+        "{label}: cpio -itv of the appended segment (names in upstream's walk order)"
+    );
+    for (name, entry) in &listed {
+        assert_eq!(entry.owner, "root root", "{label}: {name} must be root-owned");
+        assert!(
+            entry.kind == 'd' || entry.kind == '-' || entry.kind == 'l',
+            "{label}: {name} has type {}",
+            entry.kind
+        );
+    }
+    let dir = case.work.join("appended");
+    cpio_extract(&plain, &dir);
+    dir
+}
+
+/// Paths (relative to the firmware directory) that the source images have
+/// under it once microcode is taken out, with their parents.
+fn firmware_paths(
+    fw: &str,
+    sources: &[&SourceImage],
+    microcode_sources: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let prefix = format!("rootfs/{fw}/");
+    let mut paths = BTreeSet::new();
+    for source in sources {
+        for path in source.keys() {
+            if microcode_sources.contains(path) {
+                continue;
+            }
+            if let Some(rel) = path.strip_prefix(&prefix) {
+                paths.extend(with_ancestors(rel));
+            }
+        }
+    }
+    paths
+}
+
+/// `extensions.yaml` as Talos's `extensions.Config` reads it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    layers: Vec<ConfigLayer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigLayer {
+    image: String,
+    metadata: ConfigMetadata,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ConfigMetadata {
+    name: String,
+    version: String,
+    author: String,
+    description: String,
+    compatibility: Compatibility,
+    #[serde(default)]
+    extra_info: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Compatibility {
+    talos: TalosRange,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TalosRange {
+    version: String,
+}
+
+fn check_extensions_yaml(case: &Case<'_>, extracted: &Path) {
+    let label = &case.label;
+    let text = std::fs::read_to_string(extracted.join("extensions.yaml")).unwrap();
+    // go-yaml v4 encoder layout: 4-space indent, sequence items indented.
+    let first = case.layers.first().map_or("", |l| l.image.as_str());
+    assert!(
+        text.starts_with(&format!("layers:\n    - image: {first}\n      metadata:\n        name: ")),
+        "{label}: extensions.yaml layout:\n{text}"
+    );
+    let config: Config = serde_saphyr::from_str(&text)
+        .unwrap_or_else(|e| panic!("{label}: extensions.yaml does not parse: {e}\n{text}"));
+    let got: Vec<(&str, &str)> = config
+        .layers
+        .iter()
+        .map(|l| (l.image.as_str(), l.metadata.name.as_str()))
+        .collect();
+    let want: Vec<(&str, &str)> = case
+        .layers
+        .iter()
+        .map(|l| (l.image.as_str(), l.name.as_str()))
+        .collect();
+    assert_eq!(got, want, "{label}: extensions.yaml layers (image, name)");
+    for (got, want) in config.layers.iter().zip(&case.layers) {
+        let m = &got.metadata;
+        let what = format!("{label}: extensions.yaml layer {}", want.image);
+        assert_eq!(m.version, want.version, "{what}: version");
+        assert_eq!(m.author, want.author, "{what}: author");
+        assert_eq!(m.description, want.description, "{what}: description");
+        assert_eq!(
+            m.compatibility.talos.version, want.compatibility,
+            "{what}: compatibility"
+        );
+        assert_eq!(m.extra_info, want.extra_info, "{what}: extraInfo");
+    }
+}
+
+fn check_squashfs(case: &Case<'_>, quirks: &Quirks, fw: &str, layer: &ExpectedLayer, image: &Path) {
+    let what = format!("{}: {} ({})", case.label, layer.image, layer.name);
+    let superblock = unsquashfs_superblock(image);
+    if quirks.use_zstd_compression() {
+        assert!(
+            superblock.contains("Compression zstd") && superblock.contains("compression-level 18"),
+            "{what}: zstd level 18 from 1.8:\n{superblock}"
+        );
+    } else {
+        assert!(
+            superblock.contains("Compression xz"),
+            "{what}: xz before 1.8:\n{superblock}"
+        );
+    }
+    assert!(
+        superblock.contains("Block size 131072"),
+        "{what}: 128 KiB blocks:\n{superblock}"
+    );
+
+    let listed = unsquashfs_lls(image);
+    for (path, entry) in &listed {
+        assert_eq!(entry.owner, "root/root", "{what}: {path} must be root-owned");
+    }
+    let paths: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
+    match &layer.content {
+        LayerContent::Image(source) => check_image_squashfs(&what, fw, source, &listed),
+        LayerContent::SchematicMarker(id) => {
+            let marker = format!("usr/local/share/schematic/{id}");
+            let mut want: BTreeSet<String> = with_ancestors(&marker).collect();
+            want.insert(String::new());
+            let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
+            assert_eq!(paths, want, "{what}: unsquashfs -lls");
+            assert_eq!(listed[marker.as_str()].kind, '-', "{what}: marker is a file");
+            assert!(
+                unsquashfs_cat(image, &marker).is_empty(),
+                "{what}: the marker is empty"
+            );
+        }
+        LayerContent::ModulesDep => {
+            let modules = quirks.kernel_modules_path().trim_start_matches('/');
+            let kdir = format!("{modules}/{}", case.kernel_release);
+            for path in &paths {
+                let allowed = path.is_empty()
+                    || with_ancestors(&kdir).any(|a| a == *path)
+                    || path
+                        .strip_prefix(&format!("{kdir}/"))
+                        .is_some_and(|n| n.starts_with("modules.") && !n.contains('/'));
+                assert!(allowed, "{what}: unexpected {path:?}; only {kdir}/modules.* belongs here");
+            }
+            let dep = String::from_utf8(unsquashfs_cat(image, &format!("{kdir}/modules.dep")))
+                .unwrap();
+            for line in ["extras/gasket.ko:", "extras/apex.ko: extras/gasket.ko"] {
+                assert!(
+                    dep.lines().any(|l| l == line),
+                    "{what}: modules.dep lacks {line:?}:\n{dep}"
+                );
+            }
+        }
+    }
+}
+
+/// An extension image's squashfs: its `rootfs/` minus the firmware tree,
+/// with the same types, modes and link targets.
+fn check_image_squashfs(what: &str, fw: &str, source: &SourceImage, listed: &BTreeMap<String, Listed>) {
+    let moved = |rel: &str| rel == fw || rel.starts_with(&format!("{fw}/"));
+    let mut want: BTreeSet<String> = BTreeSet::from([String::new()]);
+    for path in source.keys() {
+        // Moving the firmware directory leaves its parents behind.
+        if let Some(rel) = path.strip_prefix("rootfs/") {
+            want.extend(with_ancestors(rel).filter(|a| !moved(a)));
+        }
+    }
+    let got: BTreeSet<String> = listed.keys().cloned().collect();
+    assert_eq!(got, want, "{what}: unsquashfs -lls paths vs the source image's rootfs/ minus {fw}");
+    for (path, entry) in source {
+        let Some(rel) = path.strip_prefix("rootfs/").filter(|r| !moved(r)) else {
+            continue;
+        };
+        let got = &listed[rel];
+        match entry {
+            SourceEntry::Dir { mode } => {
+                assert_eq!((got.kind, got.mode), ('d', mode & 0o777), "{what}: {rel}");
+            }
+            SourceEntry::File { mode, .. } => {
+                assert_eq!((got.kind, got.mode), ('-', mode & 0o777), "{what}: {rel}");
+            }
+            SourceEntry::Symlink { target } => {
+                assert_eq!(
+                    (got.kind, got.target.as_deref()),
+                    ('l', Some(target.as_str())),
+                    "{what}: {rel}"
+                );
+            }
+        }
+    }
+}
+
+/// Firmware files, moved out of the squashfs images, are in the initramfs
+/// tree with the bytes they (or their link targets) had in the source.
+fn check_firmware(
+    label: &str,
+    fw: &str,
+    sources: &[&SourceImage],
+    microcode_sources: &BTreeSet<String>,
+    extracted: &Path,
+) {
+    let prefix = format!("rootfs/{fw}/");
+    for source in sources {
+        for (path, entry) in source.iter() {
+            let Some(rel) = path.strip_prefix(&prefix) else {
+                continue;
+            };
+            let on_disk = extracted.join(fw).join(rel);
+            if microcode_sources.contains(path) {
+                assert!(
+                    std::fs::symlink_metadata(&on_disk).is_err(),
+                    "{label}: microcode {path} must not stay in the firmware tree"
+                );
+                continue;
+            }
+            match entry {
+                SourceEntry::Dir { .. } => {
+                    assert!(on_disk.is_dir(), "{label}: firmware directory {fw}/{rel}");
+                }
+                SourceEntry::File { .. } | SourceEntry::Symlink { .. } => {
+                    let bytes = std::fs::read(&on_disk)
+                        .unwrap_or_else(|e| panic!("{label}: firmware {fw}/{rel}: {e}"));
+                    assert!(
+                        bytes == resolve_bytes(source, path),
+                        "{label}: firmware {fw}/{rel} differs from the source image"
+                    );
+                }
+            }
+        }
+    }
+}
