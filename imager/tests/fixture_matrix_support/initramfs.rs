@@ -23,7 +23,7 @@ use factory_core::quirks::Quirks;
 use factory_core::version::TalosVersion;
 use serde::Deserialize;
 
-use super::layout::{SourceEntry, SourceImage, resolve_bytes, with_ancestors};
+use super::layout::{SourceEntry, SourceImage, resolve_bytes, resolve_file, with_ancestors};
 use super::listing::{Listed, cpio_lls, unsquashfs_cat, unsquashfs_lls, unsquashfs_superblock};
 use super::segments::{Family, NEWC_MAGIC, split_newc};
 use super::tools::cpio_extract;
@@ -136,13 +136,14 @@ pub fn check(case: &Case<'_>) {
     let early_len = check_early_cpio(case, &microcode);
     let family = check_base(case, early_len);
     let appended = &case.built[early_len + case.base.len()..];
-    let extracted = check_appended(case, appended, family, &fw, &sources, &microcode_sources);
+    let (extracted, listed) =
+        check_appended(case, appended, family, &fw, &sources, &microcode_sources);
 
     check_extensions_yaml(case, &extracted);
     for layer in &case.layers {
         check_squashfs(case, &quirks, &fw, layer, &extracted.join(&layer.image));
     }
-    check_firmware(label, &fw, &sources, &microcode_sources, &extracted);
+    check_firmware(label, &fw, &sources, &microcode_sources, &extracted, &listed);
 }
 
 /// The early microcode cpio; returns its length (0 when absent).
@@ -210,7 +211,8 @@ fn check_base(case: &Case<'_>, early_len: usize) -> Family {
     family
 }
 
-/// The appended segment; returns the directory it was extracted to.
+/// The appended segment; returns the directory it was extracted to and
+/// its `cpio -itv` listing by path.
 fn check_appended(
     case: &Case<'_>,
     appended: &[u8],
@@ -218,7 +220,7 @@ fn check_appended(
     fw: &str,
     sources: &[&SourceImage],
     microcode_sources: &BTreeSet<String>,
-) -> PathBuf {
+) -> (PathBuf, BTreeMap<String, Listed>) {
     let label = &case.label;
     assert_eq!(
         Family::sniff(appended),
@@ -262,7 +264,7 @@ fn check_appended(
     }
     let dir = case.work.join("appended");
     cpio_extract(&plain, &dir);
-    dir
+    (dir, listed.into_iter().collect())
 }
 
 /// Paths (relative to the firmware directory) that the source images have
@@ -458,14 +460,17 @@ fn check_image_squashfs(what: &str, fw: &str, source: &SourceImage, listed: &BTr
     }
 }
 
-/// Firmware files, moved out of the squashfs images, are in the initramfs
-/// tree with the bytes they (or their link targets) had in the source.
+/// Firmware, moved out of the squashfs images, is in the initramfs tree
+/// as upstream's `moveFiles` leaves it: directories, and regular files with
+/// their source permissions and bytes; a symlink becomes a copy of its
+/// target (upstream copies through `os.Stat`/`os.Open`).
 fn check_firmware(
     label: &str,
     fw: &str,
     sources: &[&SourceImage],
     microcode_sources: &BTreeSet<String>,
     extracted: &Path,
+    listed: &BTreeMap<String, Listed>,
 ) {
     let prefix = format!("rootfs/{fw}/");
     for source in sources {
@@ -481,15 +486,23 @@ fn check_firmware(
                 );
                 continue;
             }
+            let got = &listed[&format!("{fw}/{rel}")];
             match entry {
                 SourceEntry::Dir { .. } => {
+                    assert_eq!(got.kind, 'd', "{label}: firmware directory {fw}/{rel}");
                     assert!(on_disk.is_dir(), "{label}: firmware directory {fw}/{rel}");
                 }
                 SourceEntry::File { .. } | SourceEntry::Symlink { .. } => {
-                    let bytes = std::fs::read(&on_disk)
+                    let (bytes, mode) = resolve_file(source, path);
+                    assert_eq!(
+                        (got.kind, got.mode),
+                        ('-', mode & 0o777),
+                        "{label}: firmware {fw}/{rel} must be a regular file with the source's mode"
+                    );
+                    let on_disk = std::fs::read(&on_disk)
                         .unwrap_or_else(|e| panic!("{label}: firmware {fw}/{rel}: {e}"));
                     assert!(
-                        bytes == resolve_bytes(source, path),
+                        on_disk == bytes,
                         "{label}: firmware {fw}/{rel} differs from the source image"
                     );
                 }

@@ -134,10 +134,15 @@ fn read_layer(blob: &[u8], files: &mut SourceImage, reference: &str) {
 /// The bytes `path` resolves to inside `image` (following relative and
 /// absolute symlinks within the image).
 pub fn resolve_bytes<'a>(image: &'a SourceImage, path: &str) -> &'a [u8] {
+    resolve_file(image, path).0
+}
+
+/// The bytes and mode of the file `path` resolves to inside `image`.
+pub fn resolve_file<'a>(image: &'a SourceImage, path: &str) -> (&'a [u8], u32) {
     let mut current = path.to_owned();
     for _ in 0..16 {
         match image.get(&current) {
-            Some(SourceEntry::File { bytes, .. }) => return bytes,
+            Some(SourceEntry::File { bytes, mode }) => return (bytes, *mode),
             Some(SourceEntry::Symlink { target }) => {
                 current = if let Some(abs) = target.strip_prefix('/') {
                     abs.to_owned()
