@@ -13,7 +13,13 @@
 //!
 //! Needs the Debian packages docker-registry, skopeo, curl, jq (the
 //! registry script), cpio, squashfs-tools, xz-utils, zstd and kmod.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod fixture_matrix_support;
 
@@ -122,7 +128,12 @@ impl Env<'_> {
 
     /// Builds `path` and checks the reported size and digest; returns the
     /// profile, the artifact and its bytes.
-    async fn build(&self, path: &str, schematic: &Schematic, name: &str) -> (BuildProfile, Vec<u8>) {
+    async fn build(
+        &self,
+        path: &str,
+        schematic: &Schematic,
+        name: &str,
+    ) -> (BuildProfile, Vec<u8>) {
         let profile = self.profile(path, schematic);
         let dest = self.out.join(name);
         let built: BuiltArtifact = build(&self.ctx, &profile, schematic, &dest)
@@ -141,12 +152,16 @@ impl Env<'_> {
 
     /// `usr/install/<arch>/<name>` of this version's imager image, from the layout.
     fn imager_file(&self, arch: &str, name: &str) -> Vec<u8> {
-        let image = self
-            .layout
-            .image(&format!("{}:{}", fixtures::IMAGER_REPOSITORY, self.tag), arch);
+        let image = self.layout.image(
+            &format!("{}:{}", fixtures::IMAGER_REPOSITORY, self.tag),
+            arch,
+        );
         match image.get(&format!("usr/install/{arch}/{name}")) {
             Some(SourceEntry::File { bytes, .. }) => bytes.clone(),
-            other => panic!("{}: imager has no usr/install/{arch}/{name}: {other:?}", self.tag),
+            other => panic!(
+                "{}: imager has no usr/install/{arch}/{name}: {other:?}",
+                self.tag
+            ),
         }
     }
 }
@@ -198,7 +213,11 @@ async fn check_version(tag: &str) {
 async fn check_kernels(env: &Env<'_>, schematic: &Schematic) {
     for arch in ["amd64", "arm64"] {
         let (_, bytes) = env
-            .build(&format!("kernel-{arch}"), schematic, &format!("kernel-{arch}"))
+            .build(
+                &format!("kernel-{arch}"),
+                schematic,
+                &format!("kernel-{arch}"),
+            )
             .await;
         assert!(
             bytes == env.imager_file(arch, "vmlinuz"),
@@ -301,8 +320,9 @@ async fn check_initramfs_of(env: &Env<'_>, schematic: &Schematic, what: &str) {
         name: "schematic".to_owned(),
         version: id.clone(),
         author: format!("Image Factory ({EXTERNAL_URL})"),
-        description: "Virtual extension which specifies the schematic of the image built with schematic."
-            .to_owned(),
+        description:
+            "Virtual extension which specifies the schematic of the image built with schematic."
+                .to_owned(),
         compatibility: ">= 1.0.0".to_owned(),
         extra_info: quirks
             .schematic_extension_has_extra_info()

@@ -78,10 +78,17 @@ pub struct Case<'a> {
     pub work: &'a Path,
 }
 
-/// Upstream's microcode globs: (directory under the firmware path, name
-/// filter, destination in the early cpio).
-const MICROCODE: [(&str, fn(&str) -> bool, &str); 2] = [
-    ("intel-ucode", |_| true, "kernel/x86/microcode/GenuineIntel.bin"),
+/// A microcode glob: directory under the firmware path, name filter,
+/// destination in the early cpio.
+type MicrocodeGlob = (&'static str, fn(&str) -> bool, &'static str);
+
+/// Upstream's microcode globs (`earlyCPUUcode`).
+const MICROCODE: [MicrocodeGlob; 2] = [
+    (
+        "intel-ucode",
+        |_| true,
+        "kernel/x86/microcode/GenuineIntel.bin",
+    ),
     (
         "amd-ucode",
         |n| n.starts_with("microcode_amd") && n.ends_with(".bin"),
@@ -143,7 +150,14 @@ pub fn check(case: &Case<'_>) {
     for layer in &case.layers {
         check_squashfs(case, &quirks, &fw, layer, &extracted.join(&layer.image));
     }
-    check_firmware(label, &fw, &sources, &microcode_sources, &extracted, &listed);
+    check_firmware(
+        label,
+        &fw,
+        &sources,
+        &microcode_sources,
+        &extracted,
+        &listed,
+    );
 }
 
 /// The early microcode cpio; returns its length (0 when absent).
@@ -167,7 +181,10 @@ fn check_early_cpio(case: &Case<'_>, microcode: &BTreeMap<&str, Vec<u8>>) -> usi
     let early = &case.built[..len];
     let listed = cpio_lls(early);
     let listed_names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(listed_names, expected, "{label}: cpio -itv of the early cpio");
+    assert_eq!(
+        listed_names, expected,
+        "{label}: cpio -itv of the early cpio"
+    );
     for (name, entry) in &listed {
         assert_eq!(entry.owner, "root root", "{label}: early cpio {name}");
     }
@@ -255,7 +272,10 @@ fn check_appended(
         "{label}: cpio -itv of the appended segment (names in upstream's walk order)"
     );
     for (name, entry) in &listed {
-        assert_eq!(entry.owner, "root root", "{label}: {name} must be root-owned");
+        assert_eq!(
+            entry.owner, "root root",
+            "{label}: {name} must be root-owned"
+        );
         assert!(
             entry.kind == 'd' || entry.kind == '-' || entry.kind == 'l',
             "{label}: {name} has type {}",
@@ -333,7 +353,9 @@ fn check_extensions_yaml(case: &Case<'_>, extracted: &Path) {
     // go-yaml v4 encoder layout: 4-space indent, sequence items indented.
     let first = case.layers.first().map_or("", |l| l.image.as_str());
     assert!(
-        text.starts_with(&format!("layers:\n    - image: {first}\n      metadata:\n        name: ")),
+        text.starts_with(&format!(
+            "layers:\n    - image: {first}\n      metadata:\n        name: "
+        )),
         "{label}: extensions.yaml layout:\n{text}"
     );
     let config: Config = serde_saphyr::from_str(&text)
@@ -384,7 +406,10 @@ fn check_squashfs(case: &Case<'_>, quirks: &Quirks, fw: &str, layer: &ExpectedLa
 
     let listed = unsquashfs_lls(image);
     for (path, entry) in &listed {
-        assert_eq!(entry.owner, "root/root", "{what}: {path} must be root-owned");
+        assert_eq!(
+            entry.owner, "root/root",
+            "{what}: {path} must be root-owned"
+        );
     }
     let paths: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
     match &layer.content {
@@ -395,7 +420,11 @@ fn check_squashfs(case: &Case<'_>, quirks: &Quirks, fw: &str, layer: &ExpectedLa
             want.insert(String::new());
             let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
             assert_eq!(paths, want, "{what}: unsquashfs -lls");
-            assert_eq!(listed[marker.as_str()].kind, '-', "{what}: marker is a file");
+            assert_eq!(
+                listed[marker.as_str()].kind,
+                '-',
+                "{what}: marker is a file"
+            );
             assert!(
                 unsquashfs_cat(image, &marker).is_empty(),
                 "{what}: the marker is empty"
@@ -410,10 +439,13 @@ fn check_squashfs(case: &Case<'_>, quirks: &Quirks, fw: &str, layer: &ExpectedLa
                     || path
                         .strip_prefix(&format!("{kdir}/"))
                         .is_some_and(|n| n.starts_with("modules.") && !n.contains('/'));
-                assert!(allowed, "{what}: unexpected {path:?}; only {kdir}/modules.* belongs here");
+                assert!(
+                    allowed,
+                    "{what}: unexpected {path:?}; only {kdir}/modules.* belongs here"
+                );
             }
-            let dep = String::from_utf8(unsquashfs_cat(image, &format!("{kdir}/modules.dep")))
-                .unwrap();
+            let dep =
+                String::from_utf8(unsquashfs_cat(image, &format!("{kdir}/modules.dep"))).unwrap();
             for line in ["extras/gasket.ko:", "extras/apex.ko: extras/gasket.ko"] {
                 assert!(
                     dep.lines().any(|l| l == line),
@@ -426,7 +458,12 @@ fn check_squashfs(case: &Case<'_>, quirks: &Quirks, fw: &str, layer: &ExpectedLa
 
 /// An extension image's squashfs: its `rootfs/` minus the firmware tree,
 /// with the same types, modes and link targets.
-fn check_image_squashfs(what: &str, fw: &str, source: &SourceImage, listed: &BTreeMap<String, Listed>) {
+fn check_image_squashfs(
+    what: &str,
+    fw: &str,
+    source: &SourceImage,
+    listed: &BTreeMap<String, Listed>,
+) {
     let moved = |rel: &str| rel == fw || rel.starts_with(&format!("{fw}/"));
     let mut want: BTreeSet<String> = BTreeSet::from([String::new()]);
     for path in source.keys() {
@@ -436,7 +473,10 @@ fn check_image_squashfs(what: &str, fw: &str, source: &SourceImage, listed: &BTr
         }
     }
     let got: BTreeSet<String> = listed.keys().cloned().collect();
-    assert_eq!(got, want, "{what}: unsquashfs -lls paths vs the source image's rootfs/ minus {fw}");
+    assert_eq!(
+        got, want,
+        "{what}: unsquashfs -lls paths vs the source image's rootfs/ minus {fw}"
+    );
     for (path, entry) in source {
         let Some(rel) = path.strip_prefix("rootfs/").filter(|r| !moved(r)) else {
             continue;

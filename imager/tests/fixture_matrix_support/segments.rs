@@ -42,10 +42,9 @@ impl Family {
             Family::Xz => {
                 let xz = require_tool("xz", "xz-utils");
                 run(Command::new(&xz).arg("-t").arg(file));
-                let list = String::from_utf8(run(Command::new(&xz)
-                    .args(["--robot", "--list"])
-                    .arg(file)))
-                .unwrap();
+                let list =
+                    String::from_utf8(run(Command::new(&xz).args(["--robot", "--list"]).arg(file)))
+                        .unwrap();
                 let checks: Vec<&str> = list
                     .lines()
                     .filter(|l| l.starts_with("file\t") || l.starts_with("totals\t"))

@@ -31,7 +31,9 @@ static SHARED: Mutex<Weak<Upstream>> = Mutex::new(Weak::new());
 
 /// The registry of this test binary, started on first use.
 pub fn shared() -> Arc<Upstream> {
-    let mut slot = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = SHARED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(upstream) = slot.upgrade() {
         return upstream;
     }
@@ -84,9 +86,11 @@ impl Upstream {
             summary,
             state,
         };
-        text(Command::new(&script)
-            .arg("start")
-            .env("SYNTHETIC_REGISTRY_STATE", upstream.state.path()));
+        text(
+            Command::new(&script)
+                .arg("start")
+                .env("SYNTHETIC_REGISTRY_STATE", upstream.state.path()),
+        );
         upstream.addr = text(
             Command::new(&script)
                 .arg("push")
