@@ -204,8 +204,12 @@ async fn check_version(tag: &str) {
     check_kernels(&env, &empty).await;
     check_cmdlines(&env, &empty, &[]).await;
     check_cmdlines(&env, &four, FOUR_EXTRA_ARGS).await;
-    check_initramfs_of(&env, &empty, "empty schematic").await;
-    check_initramfs_of(&env, &four, "four extensions").await;
+    check_initramfs_of(&env, &empty, Arch::Amd64, "empty schematic").await;
+    check_initramfs_of(&env, &four, Arch::Amd64, "four extensions").await;
+    // arm64: its own module directory (and kernel release) in the
+    // kernel-module image and in modules.dep; microcode is taken out as on
+    // amd64 (upstream does not look at the architecture).
+    check_initramfs_of(&env, &four, Arch::Arm64, "four extensions").await;
 }
 
 /// `kernel-<arch>` is the imager's `vmlinuz`, byte for byte; amd64 is a
@@ -270,15 +274,20 @@ async fn check_cmdlines(env: &Env<'_>, schematic: &Schematic, extra: &[&str]) {
     }
 }
 
-/// Builds `initramfs-amd64.xz` for `schematic` and checks it completely.
-async fn check_initramfs_of(env: &Env<'_>, schematic: &Schematic, what: &str) {
+/// Builds `initramfs-<arch>.xz` for `schematic` and checks it completely.
+async fn check_initramfs_of(env: &Env<'_>, schematic: &Schematic, arch: Arch, what: &str) {
+    let path = format!("initramfs-{arch}.xz");
     let (profile, built) = env
         .build(
-            "initramfs-amd64.xz",
+            &path,
             schematic,
-            &format!("initramfs-{}.xz", schematic.id()),
+            &format!("initramfs-{arch}-{}.xz", schematic.id()),
         )
         .await;
+    let kernel_release = match arch {
+        Arch::Amd64 => env.kernel_release.clone(),
+        Arch::Arm64 => fixtures::arm64_kernel_release(&env.kernel_release),
+    };
     let quirks = Quirks::new(&env.version);
     let fixtures = fixtures::extensions(&env.version);
     let mut layers = Vec::new();
@@ -302,7 +311,7 @@ async fn check_initramfs_of(env: &Env<'_>, schematic: &Schematic, what: &str) {
             env.tag,
             fixture.reference()
         );
-        let source: SourceImage = env.layout.image(&fixture.reference(), "amd64");
+        let source: SourceImage = env.layout.image(&fixture.reference(), &arch.to_string());
         layers.push(ExpectedLayer {
             image: format!("{index}.sqsh"),
             name: fixture.name().to_owned(),
@@ -333,7 +342,7 @@ async fn check_initramfs_of(env: &Env<'_>, schematic: &Schematic, what: &str) {
         layers.push(ExpectedLayer {
             image: "modules.dep.sqsh".to_owned(),
             name: "modules.dep".to_owned(),
-            version: env.kernel_release.clone(),
+            version: kernel_release.clone(),
             author: "Talos Machinery".to_owned(),
             description: "Combined modules.dep for all extensions".to_owned(),
             compatibility: String::new(),
@@ -343,14 +352,14 @@ async fn check_initramfs_of(env: &Env<'_>, schematic: &Schematic, what: &str) {
     }
 
     let scratch = tempfile::tempdir().unwrap();
-    let base = env.imager_file("amd64", "initramfs.xz");
+    let base = env.imager_file(&arch.to_string(), "initramfs.xz");
     check_initramfs::check(&check_initramfs::Case {
-        label: format!("{} initramfs-amd64.xz, {what}", env.tag),
+        label: format!("{} {path}, {what}", env.tag),
         version: &env.version,
         built: &built,
         base: &base,
         layers,
-        kernel_release: &env.kernel_release,
+        kernel_release: &kernel_release,
         work: scratch.path(),
     });
 }
