@@ -126,8 +126,8 @@ impl Env<'_> {
         .unwrap_or_else(|e| panic!("{} {path}: profile: {e}", self.tag))
     }
 
-    /// Builds `path` and checks the reported size and digest; returns the
-    /// profile, the artifact and its bytes.
+    /// Builds `path` into `name` and checks the reported size and digest;
+    /// returns the profile and the artifact's bytes.
     async fn build(
         &self,
         path: &str,

@@ -11,7 +11,10 @@
 //!    `modules.dep.sqsh` and the firmware tree, in upstream's walk order,
 //!    all root-owned (`cpio -itv`); each squashfs is listed with
 //!    `unsquashfs -lls` and compared with its source image minus the
-//!    firmware the imager moves out.
+//!    firmware the imager moves out ([`super::layer_image`]), and
+//!    `extensions.yaml` is read back ([`super::extensions_yaml`]);
+//! 4. the firmware tree holds what the sources had under the firmware
+//!    path, microcode excepted.
 //!
 //! Expectations come from the OCI layout ([`super::layout`]) and the
 //! fixture list, never from the code under test.
@@ -21,10 +24,11 @@ use std::path::{Path, PathBuf};
 
 use factory_core::quirks::Quirks;
 use factory_core::version::TalosVersion;
-use serde::Deserialize;
 
+use super::extensions_yaml::check_extensions_yaml;
+use super::layer_image::check_squashfs;
 use super::layout::{SourceEntry, SourceImage, resolve_bytes, resolve_file, with_ancestors};
-use super::listing::{Listed, cpio_lls, unsquashfs_cat, unsquashfs_lls, unsquashfs_superblock};
+use super::listing::{Listed, cpio_lls};
 use super::segments::{Family, NEWC_MAGIC, split_newc};
 use super::tools::cpio_extract;
 
@@ -307,197 +311,6 @@ fn firmware_paths(
         }
     }
     paths
-}
-
-/// `extensions.yaml` as Talos's `extensions.Config` reads it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Config {
-    layers: Vec<ConfigLayer>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigLayer {
-    image: String,
-    metadata: ConfigMetadata,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ConfigMetadata {
-    name: String,
-    version: String,
-    author: String,
-    description: String,
-    compatibility: Compatibility,
-    #[serde(default)]
-    extra_info: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Compatibility {
-    talos: TalosRange,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TalosRange {
-    version: String,
-}
-
-fn check_extensions_yaml(case: &Case<'_>, extracted: &Path) {
-    let label = &case.label;
-    let text = std::fs::read_to_string(extracted.join("extensions.yaml")).unwrap();
-    // go-yaml v4 encoder layout: 4-space indent, sequence items indented.
-    let first = case.layers.first().map_or("", |l| l.image.as_str());
-    assert!(
-        text.starts_with(&format!(
-            "layers:\n    - image: {first}\n      metadata:\n        name: "
-        )),
-        "{label}: extensions.yaml layout:\n{text}"
-    );
-    let config: Config = serde_saphyr::from_str(&text)
-        .unwrap_or_else(|e| panic!("{label}: extensions.yaml does not parse: {e}\n{text}"));
-    let got: Vec<(&str, &str)> = config
-        .layers
-        .iter()
-        .map(|l| (l.image.as_str(), l.metadata.name.as_str()))
-        .collect();
-    let want: Vec<(&str, &str)> = case
-        .layers
-        .iter()
-        .map(|l| (l.image.as_str(), l.name.as_str()))
-        .collect();
-    assert_eq!(got, want, "{label}: extensions.yaml layers (image, name)");
-    for (got, want) in config.layers.iter().zip(&case.layers) {
-        let m = &got.metadata;
-        let what = format!("{label}: extensions.yaml layer {}", want.image);
-        assert_eq!(m.version, want.version, "{what}: version");
-        assert_eq!(m.author, want.author, "{what}: author");
-        assert_eq!(m.description, want.description, "{what}: description");
-        assert_eq!(
-            m.compatibility.talos.version, want.compatibility,
-            "{what}: compatibility"
-        );
-        assert_eq!(m.extra_info, want.extra_info, "{what}: extraInfo");
-    }
-}
-
-fn check_squashfs(case: &Case<'_>, quirks: &Quirks, fw: &str, layer: &ExpectedLayer, image: &Path) {
-    let what = format!("{}: {} ({})", case.label, layer.image, layer.name);
-    let superblock = unsquashfs_superblock(image);
-    if quirks.use_zstd_compression() {
-        assert!(
-            superblock.contains("Compression zstd") && superblock.contains("compression-level 18"),
-            "{what}: zstd level 18 from 1.8:\n{superblock}"
-        );
-    } else {
-        assert!(
-            superblock.contains("Compression xz"),
-            "{what}: xz before 1.8:\n{superblock}"
-        );
-    }
-    assert!(
-        superblock.contains("Block size 131072"),
-        "{what}: 128 KiB blocks:\n{superblock}"
-    );
-
-    let listed = unsquashfs_lls(image);
-    for (path, entry) in &listed {
-        assert_eq!(
-            entry.owner, "root/root",
-            "{what}: {path} must be root-owned"
-        );
-    }
-    let paths: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
-    match &layer.content {
-        LayerContent::Image(source) => check_image_squashfs(&what, fw, source, &listed),
-        LayerContent::SchematicMarker(id) => {
-            let marker = format!("usr/local/share/schematic/{id}");
-            let mut want: BTreeSet<String> = with_ancestors(&marker).collect();
-            want.insert(String::new());
-            let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
-            assert_eq!(paths, want, "{what}: unsquashfs -lls");
-            assert_eq!(
-                listed[marker.as_str()].kind,
-                '-',
-                "{what}: marker is a file"
-            );
-            assert!(
-                unsquashfs_cat(image, &marker).is_empty(),
-                "{what}: the marker is empty"
-            );
-        }
-        LayerContent::ModulesDep => {
-            let modules = quirks.kernel_modules_path().trim_start_matches('/');
-            let kdir = format!("{modules}/{}", case.kernel_release);
-            for path in &paths {
-                let allowed = path.is_empty()
-                    || with_ancestors(&kdir).any(|a| a == *path)
-                    || path
-                        .strip_prefix(&format!("{kdir}/"))
-                        .is_some_and(|n| n.starts_with("modules.") && !n.contains('/'));
-                assert!(
-                    allowed,
-                    "{what}: unexpected {path:?}; only {kdir}/modules.* belongs here"
-                );
-            }
-            let dep =
-                String::from_utf8(unsquashfs_cat(image, &format!("{kdir}/modules.dep"))).unwrap();
-            for line in ["extras/gasket.ko:", "extras/apex.ko: extras/gasket.ko"] {
-                assert!(
-                    dep.lines().any(|l| l == line),
-                    "{what}: modules.dep lacks {line:?}:\n{dep}"
-                );
-            }
-        }
-    }
-}
-
-/// An extension image's squashfs: its `rootfs/` minus the firmware tree,
-/// with the same types, modes and link targets.
-fn check_image_squashfs(
-    what: &str,
-    fw: &str,
-    source: &SourceImage,
-    listed: &BTreeMap<String, Listed>,
-) {
-    let moved = |rel: &str| rel == fw || rel.starts_with(&format!("{fw}/"));
-    let mut want: BTreeSet<String> = BTreeSet::from([String::new()]);
-    for path in source.keys() {
-        // Moving the firmware directory leaves its parents behind.
-        if let Some(rel) = path.strip_prefix("rootfs/") {
-            want.extend(with_ancestors(rel).filter(|a| !moved(a)));
-        }
-    }
-    let got: BTreeSet<String> = listed.keys().cloned().collect();
-    assert_eq!(
-        got, want,
-        "{what}: unsquashfs -lls paths vs the source image's rootfs/ minus {fw}"
-    );
-    for (path, entry) in source {
-        let Some(rel) = path.strip_prefix("rootfs/").filter(|r| !moved(r)) else {
-            continue;
-        };
-        let got = &listed[rel];
-        match entry {
-            SourceEntry::Dir { mode } => {
-                assert_eq!((got.kind, got.mode), ('d', mode & 0o777), "{what}: {rel}");
-            }
-            SourceEntry::File { mode, .. } => {
-                assert_eq!((got.kind, got.mode), ('-', mode & 0o777), "{what}: {rel}");
-            }
-            SourceEntry::Symlink { target } => {
-                assert_eq!(
-                    (got.kind, got.target.as_deref()),
-                    ('l', Some(target.as_str())),
-                    "{what}: {rel}"
-                );
-            }
-        }
-    }
 }
 
 /// Firmware, moved out of the squashfs images, is in the initramfs tree

@@ -4,7 +4,9 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod expect;
+pub mod extensions_yaml;
 pub mod initramfs;
+pub mod layer_image;
 pub mod layout;
 pub mod listing;
 pub mod segments;
