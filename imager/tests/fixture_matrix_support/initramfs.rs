@@ -191,6 +191,13 @@ fn check_early_cpio(case: &Case<'_>, microcode: &BTreeMap<&str, Vec<u8>>) -> usi
     );
     for (name, entry) in &listed {
         assert_eq!(entry.owner, "root root", "{label}: early cpio {name}");
+        // Upstream: MkdirAll(…, 0o755) and OpenFile(…, 0o644).
+        let want = if name.ends_with(".bin") {
+            ('-', 0o644)
+        } else {
+            ('d', 0o755)
+        };
+        assert_eq!((entry.kind, entry.mode), want, "{label}: early cpio {name}");
     }
     let dir = case.work.join("early");
     cpio_extract(early, &dir);
@@ -281,10 +288,15 @@ fn check_appended(
             "{label}: {name} must be root-owned"
         );
         assert!(
-            entry.kind == 'd' || entry.kind == '-' || entry.kind == 'l',
-            "{label}: {name} has type {}",
+            entry.kind == 'd' || entry.kind == '-',
+            "{label}: {name} has type {} (firmware links are copied, not kept)",
             entry.kind
         );
+        // Files the imager writes itself (squashfs images, extensions.yaml)
+        // get 0644 from the usual umask.
+        if !name.contains('/') && entry.kind == '-' {
+            assert_eq!(entry.mode, 0o644, "{label}: {name} mode");
+        }
     }
     let dir = case.work.join("appended");
     cpio_extract(&plain, &dir);
