@@ -7,8 +7,12 @@
 //!
 //! - [`settings`]: the resolved configuration every part reads;
 //! - [`object`]: the stored-bytes handle the HTTP server streams;
-//! - [`metrics`]: the Prometheus counters and histograms.
+//! - [`metrics`]: the Prometheus counters and histograms;
+//! - [`store`]: the embedded key-value store and content-addressed blobs;
+//! - [`builds`]: single-flight, bounded, timed in-process builds.
 
+pub mod builds;
 pub mod metrics;
 pub mod object;
 pub mod settings;
+pub mod store;
