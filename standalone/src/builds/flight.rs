@@ -105,7 +105,9 @@ where
             .map_err(|_| PlatformError::Internal("the build task ended without a result".into()))?;
         match &*outcome {
             Some(result) => result.clone(),
-            None => Err(PlatformError::Internal("the build task ended without a result".into())),
+            None => Err(PlatformError::Internal(
+                "the build task ended without a result".into(),
+            )),
         }
     }
 
@@ -142,7 +144,9 @@ where
         let config = self.config;
         tokio::spawn(async move {
             let result = match permits.acquire_owned().await {
-                Err(_) => Err(PlatformError::Unavailable("the builder is shutting down".into())),
+                Err(_) => Err(PlatformError::Unavailable(
+                    "the builder is shutting down".into(),
+                )),
                 Ok(_permit) => {
                     metrics.builds_running.inc();
                     let started = Instant::now();
@@ -233,12 +237,18 @@ mod tests {
         let b = builds(1, Duration::from_millis(100));
         let fail = || async { Err(PlatformError::BuildFailed("nope".into())) };
         let key = "k".to_owned();
-        assert_eq!(b.run(&key, "x", fail).await, Err(PlatformError::BuildFailed("nope".into())));
+        assert_eq!(
+            b.run(&key, "x", fail).await,
+            Err(PlatformError::BuildFailed("nope".into()))
+        );
         // Remembered: the job is not run again.
         let r = b.run(&key, "x", || async { Ok(Outcome::Built(1)) }).await;
         assert_eq!(r, Err(PlatformError::BuildFailed("nope".into())));
         tokio::time::sleep(Duration::from_millis(150)).await;
-        assert_eq!(b.run(&key, "x", || async { Ok(Outcome::Built(1)) }).await, Ok(1));
+        assert_eq!(
+            b.run(&key, "x", || async { Ok(Outcome::Built(1)) }).await,
+            Ok(1)
+        );
         let slow = || async {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Ok(Outcome::Built(2))

@@ -103,7 +103,10 @@ impl Catalogs {
         result.map(drop)
     }
 
-    async fn fetch_versions(&self, puller: &Puller) -> Result<Vec<TalosVersion>, CatalogRefreshError> {
+    async fn fetch_versions(
+        &self,
+        puller: &Puller,
+    ) -> Result<Vec<TalosVersion>, CatalogRefreshError> {
         let versions = upstream::versions(puller, &self.policy).await?;
         let json = serde_json::to_vec(&StoredVersions::new(&versions)).map_err(|e| {
             StoreError::Malformed {

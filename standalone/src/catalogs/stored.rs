@@ -44,7 +44,10 @@ impl StoredVersions {
 
     /// The versions; tags that no longer parse are dropped.
     pub(crate) fn parsed(&self) -> Vec<TalosVersion> {
-        self.versions.iter().filter_map(|t| t.parse().ok()).collect()
+        self.versions
+            .iter()
+            .filter_map(|t| t.parse().ok())
+            .collect()
     }
 }
 

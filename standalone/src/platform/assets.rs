@@ -53,7 +53,11 @@ impl Inner {
         {
             Ok(statement) if statement.key == *key => statement,
             Ok(statement) => {
-                return self.corrupt(key, None, &format!("the record names key {}", statement.key));
+                return self.corrupt(
+                    key,
+                    None,
+                    &format!("the record names key {}", statement.key),
+                );
             }
             Err(error) => return self.corrupt(key, None, &error.to_string()),
         };
@@ -67,7 +71,10 @@ impl Inner {
             BlobCheck::WrongSize { actual } => self.corrupt(
                 key,
                 Some(&statement.sha256),
-                &format!("its blob is {actual} bytes, the record says {}", statement.size),
+                &format!(
+                    "its blob is {actual} bytes, the record says {}",
+                    statement.size
+                ),
             ),
             BlobCheck::WrongDigest { actual } => self.corrupt(
                 key,
@@ -86,7 +93,9 @@ impl Inner {
     ) -> Result<Lookup, PlatformError> {
         tracing::warn!(%key, reason = why, "stored asset failed verification; rebuilding");
         self.metrics.corrupt_records.inc();
-        self.store.delete_record(key.as_str()).map_err(store_error)?;
+        self.store
+            .delete_record(key.as_str())
+            .map_err(store_error)?;
         if let Some(hex) = damaged_blob {
             self.store.blobs().remove(hex).map_err(store_error)?;
         }
@@ -164,10 +173,7 @@ impl Inner {
         let inner = Arc::clone(self);
         let (temp, key_text) = (PathBuf::from(temp), key.as_str().to_owned());
         tokio::task::spawn_blocking(move || {
-            inner
-                .store
-                .blobs()
-                .commit_file(&temp, &statement.sha256)?;
+            inner.store.blobs().commit_file(&temp, &statement.sha256)?;
             inner.store.put_record(&key_text, envelope.as_bytes())
         })
         .await
@@ -184,7 +190,10 @@ impl Inner {
 
     /// The schematic a profile was made from (the empty one for kinds that
     /// carry none).
-    async fn schematic_for(self: &Arc<Self>, profile: &BuildProfile) -> Result<Schematic, PlatformError> {
+    async fn schematic_for(
+        self: &Arc<Self>,
+        profile: &BuildProfile,
+    ) -> Result<Schematic, PlatformError> {
         let yaml = match &profile.schematic_id {
             None => "customization: {}\n".to_owned(),
             Some(id) => {

@@ -127,9 +127,7 @@ impl Platform for StandalonePlatform {
                 );
                 let signature =
                     CosignSignature::new(&inner.key, &reference, &publication.index.digest, None)
-                        .map_err(|e| {
-                            PlatformError::Internal(format!("signing {reference}: {e}"))
-                        })?;
+                        .map_err(|e| PlatformError::Internal(format!("signing {reference}: {e}")))?;
                 let store_inner = Arc::clone(&inner);
                 tokio::task::spawn_blocking(move || {
                     publish(&store_inner.store, &publication, &signature)

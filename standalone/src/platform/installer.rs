@@ -128,7 +128,8 @@ fn copy_blob(store: &Store, blob: &PublishBlob) -> Result<(), StoreError> {
     }
     let temp = blobs.temp_path();
     let result = (|| {
-        let mut src = std::fs::File::open(&blob.path).map_err(StoreError::io("opening", &blob.path))?;
+        let mut src =
+            std::fs::File::open(&blob.path).map_err(StoreError::io("opening", &blob.path))?;
         let mut dst = std::fs::File::create(&temp).map_err(StoreError::io("creating", &temp))?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
@@ -141,7 +142,8 @@ fn copy_blob(store: &Store, blob: &PublishBlob) -> Result<(), StoreError> {
                 break;
             };
             hasher.update(chunk);
-            dst.write_all(chunk).map_err(StoreError::io("writing", &temp))?;
+            dst.write_all(chunk)
+                .map_err(StoreError::io("writing", &temp))?;
             size += n as u64;
         }
         let actual = hex::encode(hasher.finalize());
@@ -207,9 +209,19 @@ mod tests {
             store.get_tag("installer/abc", "v1.12.4").unwrap(),
             Some(out.digest.clone())
         );
-        assert!(store.blobs().verify(Digest::sha256_of(b"layer bytes").hex()).unwrap());
+        assert!(
+            store
+                .blobs()
+                .verify(Digest::sha256_of(b"layer bytes").hex())
+                .unwrap()
+        );
         let sig_digest = store.get_tag("installer/abc", sig.tag()).unwrap().unwrap();
-        assert!(store.get_manifest("installer/abc", &sig_digest).unwrap().is_some());
+        assert!(
+            store
+                .get_manifest("installer/abc", &sig_digest)
+                .unwrap()
+                .is_some()
+        );
         let referrers = store.get_referrers("installer/abc", &out.digest).unwrap();
         assert_eq!(referrers.len(), 1);
         assert_eq!(referrers[0].digest, sig_digest);
@@ -233,6 +245,9 @@ mod tests {
     #[test]
     fn registry_host_of_urls() {
         assert_eq!(registry_host("http://127.0.0.1:8080/"), "127.0.0.1:8080");
-        assert_eq!(registry_host("https://factory.example.com"), "factory.example.com");
+        assert_eq!(
+            registry_host("https://factory.example.com"),
+            "factory.example.com"
+        );
     }
 }

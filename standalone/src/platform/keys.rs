@@ -40,7 +40,10 @@ fn generate(path: &Path) -> Result<SigningKey, OpenError> {
     let pem = key.to_pkcs8_pem().map_err(key_error)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(OpenError::io("creating", dir))?;
-    let temp = dir.join(format!(".signing-key-{}.tmp", uuid::Uuid::new_v4().simple()));
+    let temp = dir.join(format!(
+        ".signing-key-{}.tmp",
+        uuid::Uuid::new_v4().simple()
+    ));
     let written = (|| {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -85,6 +88,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.pem");
         std::fs::write(&path, "not a key").unwrap();
-        assert!(matches!(load_or_generate(&path), Err(OpenError::Key { .. })));
+        assert!(matches!(
+            load_or_generate(&path),
+            Err(OpenError::Key { .. })
+        ));
     }
 }

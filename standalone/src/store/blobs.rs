@@ -89,7 +89,9 @@ impl BlobDir {
     /// Where the blob with this sha256 lives (whether or not it exists).
     pub fn path_of(&self, sha256_hex: &str) -> Result<PathBuf, StoreError> {
         if !is_sha256_hex(sha256_hex) {
-            return Err(StoreError::InvalidName(sha256_hex.chars().take(80).collect()));
+            return Err(StoreError::InvalidName(
+                sha256_hex.chars().take(80).collect(),
+            ));
         }
         Ok(self.root.join(sha256_hex))
     }
@@ -256,7 +258,10 @@ mod tests {
         assert!(!dir.path().join(".tmp-leftover").exists());
         let hex = blobs.put_bytes(b"hello").unwrap();
         assert_eq!(hex, hex::encode(Sha256::digest(b"hello")));
-        assert!(matches!(blobs.open_verified(&hex, 5).unwrap(), BlobCheck::Ok(_)));
+        assert!(matches!(
+            blobs.open_verified(&hex, 5).unwrap(),
+            BlobCheck::Ok(_)
+        ));
         assert!(matches!(
             blobs.open_sized(&hex, 6).unwrap(),
             BlobCheck::WrongSize { actual: 5 }
@@ -271,7 +276,10 @@ mod tests {
         ));
         assert!(!blobs.verify(&hex).unwrap());
         blobs.remove(&hex).unwrap();
-        assert!(matches!(blobs.open_sized(&hex, 5).unwrap(), BlobCheck::Missing));
+        assert!(matches!(
+            blobs.open_sized(&hex, 5).unwrap(),
+            BlobCheck::Missing
+        ));
     }
 
     #[test]

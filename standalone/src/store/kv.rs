@@ -128,21 +128,31 @@ impl Store {
         digest: &Digest,
     ) -> Result<Option<ManifestRecord>, StoreError> {
         let key = manifest_key(repository, &digest.to_string());
-        self.read(MANIFESTS, key.as_str(), &format!("manifest {key}"), |(t, b)| {
-            ManifestRecord {
+        self.read(
+            MANIFESTS,
+            key.as_str(),
+            &format!("manifest {key}"),
+            |(t, b)| ManifestRecord {
                 media_type: t.to_owned(),
                 digest: digest.clone(),
                 bytes: bytes::Bytes::copy_from_slice(b),
-            }
-        })
+            },
+        )
     }
 
     /// Stores a manifest of `repository` under its digest.
-    pub fn put_manifest(&self, repository: &str, manifest: &ManifestRecord) -> Result<(), StoreError> {
+    pub fn put_manifest(
+        &self,
+        repository: &str,
+        manifest: &ManifestRecord,
+    ) -> Result<(), StoreError> {
         let key = manifest_key(repository, &manifest.digest.to_string());
         self.write(MANIFESTS, &format!("manifest {key}"), |t| {
-            t.insert(key.as_str(), (manifest.media_type.as_str(), &manifest.bytes[..]))
-                .map(drop)
+            t.insert(
+                key.as_str(),
+                (manifest.media_type.as_str(), &manifest.bytes[..]),
+            )
+            .map(drop)
         })
     }
 
@@ -151,12 +161,12 @@ impl Store {
         let key = tag_key(repository, tag);
         let text = self.read(TAGS, key.as_str(), &format!("tag {key}"), str::to_owned)?;
         text.map(|t| {
-            t.parse().map_err(|e: factory_core::registry::DigestError| {
-                StoreError::Malformed {
+            t.parse().map_err(
+                |e: factory_core::registry::DigestError| StoreError::Malformed {
                     what: format!("tag {key}"),
                     reason: e.to_string(),
-                }
-            })
+                },
+            )
         })
         .transpose()
     }
@@ -212,12 +222,10 @@ impl Store {
                 .map(|g| g.value().to_vec());
             let mut list: Vec<Descriptor> = match existing {
                 None => Vec::new(),
-                Some(json) => {
-                    serde_json::from_slice(&json).map_err(|e| StoreError::Malformed {
-                        what: what.clone(),
-                        reason: e.to_string(),
-                    })?
-                }
+                Some(json) => serde_json::from_slice(&json).map_err(|e| StoreError::Malformed {
+                    what: what.clone(),
+                    reason: e.to_string(),
+                })?,
             };
             list.retain(|d| d.digest != referrer.digest);
             list.push(referrer.clone());
@@ -285,11 +293,20 @@ mod tests {
         assert_eq!(store.get_record("k").unwrap().unwrap(), b"{\"x\":1}");
         store.delete_record("k").unwrap();
         assert_eq!(store.get_record("k").unwrap(), None);
-        let m = store.get_manifest("installer/abc", &digest).unwrap().unwrap();
+        let m = store
+            .get_manifest("installer/abc", &digest)
+            .unwrap()
+            .unwrap();
         assert_eq!(&m.bytes[..], b"{}");
         assert_eq!(m.media_type, "application/x");
-        assert_eq!(store.get_tag("installer/abc", "v1.0.0").unwrap(), Some(digest.clone()));
-        assert_eq!(store.get_referrers("installer/abc", &digest).unwrap().len(), 1);
+        assert_eq!(
+            store.get_tag("installer/abc", "v1.0.0").unwrap(),
+            Some(digest.clone())
+        );
+        assert_eq!(
+            store.get_referrers("installer/abc", &digest).unwrap().len(),
+            1
+        );
         assert_eq!(store.get_catalog("versions").unwrap().unwrap(), b"[]");
     }
 }
