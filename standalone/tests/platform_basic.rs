@@ -6,8 +6,10 @@
 
 mod common;
 
+use factory_core::arch::Arch;
 use factory_core::frontend::{
-    ByteRange, Delivery, DeliveryRequest, InstallerRequest, Platform, PlatformError, Readiness,
+    ByteRange, Delivery, DeliveryRequest, InstallerArch, InstallerRequest, Platform, PlatformError,
+    Readiness,
 };
 use factory_core::record::PublicKey;
 use factory_core::registry::Reference;
@@ -104,23 +106,42 @@ async fn serves_builds_persists_and_survives_upstream_loss() {
     );
     assert_ne!(platform.new_request_id(), platform.new_request_id());
 
-    // Installer images are not wired to the builder yet: a clear 503, and
-    // nothing is tagged.
+    // The installer index is built, published and tagged; its signature
+    // is tagged and named as a referrer.
+    let mut arches = Vec::new();
+    for arch in [Arch::Amd64, Arch::Arm64] {
+        let path = format!("installer-{}.tar", arch.as_str());
+        let (key, profile) = profile(&platform, &path, &schematic, "v1.12.4").await;
+        arches.push(InstallerArch { arch, profile, key });
+    }
     let request = InstallerRequest {
         image: "installer".parse().unwrap(),
         schematic_id: id.clone(),
         version: "v1.12.4".parse().unwrap(),
-        arches: Vec::new(),
+        arches,
     };
-    match platform.installer_index(&request).await {
-        Err(PlatformError::Unavailable(reason)) => {
-            assert!(reason.contains("installer"), "{reason}")
-        }
-        other => panic!("expected Unavailable, got {other:?}"),
-    }
+    let index = platform.installer_index(&request).await.unwrap();
     let repository = format!("installer/{id}");
     let tag = Reference::Tag("v1.12.4".into());
-    assert_eq!(platform.manifest(&repository, &tag).await.unwrap(), None);
+    assert_eq!(
+        platform.manifest(&repository, &tag).await.unwrap(),
+        Some(index.clone())
+    );
+    let referrers = platform
+        .referrers(&repository, &index.digest)
+        .await
+        .unwrap();
+    assert_eq!(referrers.len(), 1, "{referrers:?}");
+    let sig_tag = Reference::Tag(format!("sha256-{}.sig", index.digest.hex()));
+    assert!(
+        platform
+            .manifest(&repository, &sig_tag)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // A second request is answered from the store.
+    assert_eq!(platform.installer_index(&request).await.unwrap(), index);
 
     // Fetch a second release's catalog while upstream is up.
     let (key_old, prof_old) = profile(&platform, "kernel-amd64", &schematic, "v1.7.7").await;

@@ -190,7 +190,7 @@ impl Inner {
 
     /// The schematic a profile was made from (the empty one for kinds that
     /// carry none).
-    async fn schematic_for(
+    pub(super) async fn schematic_for(
         self: &Arc<Self>,
         profile: &BuildProfile,
     ) -> Result<Schematic, PlatformError> {

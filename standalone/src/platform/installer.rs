@@ -1,7 +1,6 @@
 //! Publishing a built installer image into the store's registry.
 //!
-//! The builder (`factory_imager::build::build_installer_index`, wired at
-//! merge) produces an [`InstallerPublication`]: every blob as a file, every
+//! The builder (`factory_imager::build::build_installer_index`) produces an [`InstallerPublication`]: every blob as a file, every
 //! manifest as bytes. [`publish`] stores them in the only order in which a
 //! crash can never expose a dangling reference:
 //!
@@ -15,15 +14,19 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use factory_core::frontend::{InstallerRequest, ManifestRecord, PlatformError};
 use factory_core::registry::media_types::{OCI_CONFIG, OCI_MANIFEST};
 use factory_core::registry::{Descriptor, Digest};
+use factory_imager::build::{
+    BuildContext, InstallerBuild, ManifestRole, PublishManifest, build_installer_index,
+};
 use factory_imager::signing::CosignSignature;
 use sha2::{Digest as _, Sha256};
 
 use super::Inner;
-use super::error::store_error;
+use super::error::{build_error, store_error};
 use crate::store::{Store, StoreError};
 
 /// A blob to publish, as a file the builder wrote.
@@ -53,18 +56,73 @@ pub struct InstallerPublication {
     pub index: ManifestRecord,
     /// The version tag (`v1.12.4`) to point at the index.
     pub tag: String,
+    /// The build whose work directory holds the blob files (kept alive
+    /// until publishing is done).
+    pub build: Option<Arc<InstallerBuild>>,
 }
 
-/// Produces the publication of an installer request. The one place that
-/// will call `factory_imager::build::build_installer_index` once it is on
-/// main; until then installer images are unavailable.
+/// Builds the installer images of `request` with
+/// `factory_imager::build::build_installer_index` and describes what to
+/// publish. The build's work directory (new layers, configs) lives as long
+/// as the returned publication.
 pub(super) async fn produce(
-    _inner: &Inner,
-    _request: &InstallerRequest,
+    inner: &Arc<Inner>,
+    request: &InstallerRequest,
 ) -> Result<InstallerPublication, PlatformError> {
-    Err(PlatformError::Unavailable(
-        "installer builds are not wired yet".into(),
-    ))
+    let first = request
+        .arches
+        .first()
+        .ok_or_else(|| PlatformError::Internal("an installer request names no arch".into()))?;
+    let schematic = inner.schematic_for(&first.profile).await?;
+    let profiles: Vec<_> = request.arches.iter().map(|a| a.profile.clone()).collect();
+    let repository = format!("{}/{}", request.image.name(), request.schematic_id.as_str());
+    let reference = format!(
+        "{}/{repository}",
+        registry_host(&inner.settings.external_url)
+    );
+    let ctx = BuildContext {
+        puller: &inner.puller,
+        external_url: &inner.settings.external_url,
+        work_root: &inner.work_root,
+    };
+    let built = build_installer_index(&ctx, &profiles, &schematic, &inner.key, &reference)
+        .await
+        .map_err(build_error)?;
+    let record = |m: &PublishManifest<'_>| ManifestRecord {
+        media_type: m.media_type.to_owned(),
+        digest: m.digest.clone(),
+        bytes: bytes::Bytes::copy_from_slice(m.bytes),
+    };
+    let manifests = built.manifests();
+    let images = manifests
+        .iter()
+        .filter(|m| matches!(m.role, ManifestRole::Image(_)))
+        .map(record)
+        .collect();
+    let index = manifests
+        .iter()
+        .find(|m| m.role == ManifestRole::Index)
+        .map(record)
+        .ok_or_else(|| PlatformError::Internal("the installer build has no index".into()))?;
+    let blobs = built
+        .blobs()
+        .iter()
+        .map(|b| PublishBlob {
+            digest: b.descriptor.digest.clone(),
+            media_type: b.descriptor.media_type.clone(),
+            size: b.descriptor.size,
+            path: b.path.clone(),
+        })
+        .collect();
+    drop(manifests);
+    Ok(InstallerPublication {
+        repository,
+        blobs,
+        manifests: images,
+        index,
+        tag: request.version.tag(),
+        build: Some(Arc::new(built)),
+    })
 }
 
 /// The host (and port) of the external URL, as signatures name the
@@ -194,6 +252,7 @@ mod tests {
             manifests: vec![record(&manifest, OCI_MANIFEST)],
             index: record(&index, "application/vnd.oci.image.index.v1+json"),
             tag: "v1.12.4".into(),
+            build: None,
         };
         let key = SigningKey::generate().unwrap();
         let sig = CosignSignature::new(
