@@ -16,6 +16,20 @@ use factory_imager::mirror::{MirrorEvent, MirrorTarget, mirror_release};
 use factory_imager::pull::{LAYOUT_REGISTRY, Manifest, Puller, SignatureKey};
 use mirror_support::{Upstream, build_boot_assets};
 
+/// Runs skopeo, which must be installed.
+fn skopeo(args: &[String]) -> String {
+    let out = std::process::Command::new("skopeo")
+        .args(args)
+        .output()
+        .expect("skopeo is missing: install the Debian package skopeo");
+    assert!(
+        out.status.success(),
+        "skopeo {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mirrored_layout_serves_and_builds_like_the_registry() {
     let upstream = Upstream::start();
@@ -138,6 +152,27 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
             }
         }
     }
+
+    // skopeo reads the mirror as an OCI layout, by `<repository>:<tag>`,
+    // and copies every platform of an image out of it (checking digests).
+    let imager = offline
+        .manifest("siderolabs/imager", "v1.12.4")
+        .await
+        .unwrap();
+    let raw = skopeo(&[
+        "inspect".into(),
+        "--raw".into(),
+        format!("oci:{}:siderolabs/imager:v1.12.4", layout.display()),
+    ]);
+    assert_eq!(raw.as_bytes(), &imager.bytes[..]);
+    skopeo(&[
+        "copy".into(),
+        "-q".into(),
+        "--all".into(),
+        "--preserve-digests".into(),
+        format!("oci:{}:siderolabs/qemu-guest-agent:9.2.0", layout.display()),
+        format!("oci:{}:copy", dir.path().join("skopeo-out").display()),
+    ]);
 
     // Catalogs resolve from the mirror (only the host differs) and so do
     // the pinned extension images; signatures verify.

@@ -2,7 +2,7 @@
 //!
 //! An image is copied depth first: for an index, every child manifest (all
 //! platforms, not just the ones the factory builds today); for an image
-//! manifest, its config and layers; then the manifest itself, by digest;
+//! manifest, its config and layers (a few at once); then the manifest itself, by digest;
 //! then its tag. Everything comes through the source [`Puller`], so every
 //! manifest and blob is verified against its digest on the way. Content the
 //! target already has is skipped, which is what makes a re-run cheap and an
@@ -16,6 +16,7 @@ use std::path::Path;
 use std::pin::Pin;
 
 use factory_core::registry::{Descriptor, Digest, cosign_signature_tag};
+use futures_util::{StreamExt as _, TryStreamExt as _};
 
 use crate::pull::{Manifest, Puller, RawManifest};
 
@@ -27,6 +28,9 @@ use super::{MirrorEvent, MirrorReport};
 
 /// How deep indexes may nest (an index of image manifests is depth 1).
 const MAX_DEPTH: usize = 2;
+/// Blobs of one image copied at once (downloads overlap their latency; the
+/// cache still fetches each digest once).
+const PARALLEL_BLOBS: usize = 4;
 
 /// Where content goes.
 #[derive(Debug)]
@@ -122,7 +126,7 @@ impl Sink {
 pub(super) struct Copier<'a> {
     source: &'a Puller,
     pub(super) sink: Sink,
-    progress: &'a mut dyn FnMut(MirrorEvent),
+    progress: &'a mut (dyn FnMut(MirrorEvent) + Send),
     pub(super) report: MirrorReport,
     /// Manifests known complete in the target during this run.
     done: HashSet<(String, Digest)>,
@@ -134,7 +138,7 @@ impl<'a> Copier<'a> {
     pub(super) fn new(
         source: &'a Puller,
         sink: Sink,
-        progress: &'a mut dyn FnMut(MirrorEvent),
+        progress: &'a mut (dyn FnMut(MirrorEvent) + Send),
     ) -> Self {
         Copier {
             source,
@@ -226,7 +230,7 @@ impl<'a> Copier<'a> {
         repository: &'s str,
         manifest: RawManifest,
         depth: usize,
-    ) -> Pin<Box<dyn Future<Output = Result<(), MirrorError>> + 's>> {
+    ) -> Pin<Box<dyn Future<Output = Result<(), MirrorError>> + Send + 's>> {
         Box::pin(async move {
             let key = (repository.to_owned(), manifest.digest.clone());
             if self.done.contains(&key) {
@@ -260,8 +264,21 @@ impl<'a> Copier<'a> {
                     }
                 }
                 Manifest::Image(image) => {
-                    for blob in std::iter::once(&image.config).chain(&image.layers) {
-                        self.copy_blob(repository, blob).await?;
+                    let blobs: Vec<Descriptor> = std::iter::once(&image.config)
+                        .chain(&image.layers)
+                        .cloned()
+                        .collect();
+                    let (source, sink) = (self.source, &self.sink);
+                    let copied: Vec<(Descriptor, bool)> = futures_util::stream::iter(blobs)
+                        .map(|blob| async move {
+                            let copied = copy_blob(source, sink, repository, &blob).await?;
+                            Ok::<_, MirrorError>((blob, copied))
+                        })
+                        .buffer_unordered(PARALLEL_BLOBS)
+                        .try_collect()
+                        .await?;
+                    for (blob, copied) in copied {
+                        self.tally(repository, blob, copied);
                     }
                 }
             }
@@ -272,27 +289,36 @@ impl<'a> Copier<'a> {
         })
     }
 
-    async fn copy_blob(&mut self, repository: &str, blob: &Descriptor) -> Result<(), MirrorError> {
-        let copied = if self.sink.has_blob(repository, blob).await? {
-            self.report.blobs_present += 1;
-            false
-        } else {
-            let path = self
-                .source
-                .blob(repository, blob)
-                .await
-                .map_err(MirrorError::pull(format!("{repository}@{}", blob.digest)))?;
-            self.sink.put_blob(repository, blob, &path).await?;
+    fn tally(&mut self, repository: &str, blob: Descriptor, copied: bool) {
+        if copied {
             self.report.blobs_copied += 1;
             self.report.bytes_copied += blob.size;
-            true
-        };
+        } else {
+            self.report.blobs_present += 1;
+        }
         self.emit(MirrorEvent::Blob {
             repository: repository.to_owned(),
-            digest: blob.digest.clone(),
+            digest: blob.digest,
             size: blob.size,
             copied,
         });
-        Ok(())
     }
+}
+
+/// Copies one blob unless the target has it; true if it was copied.
+async fn copy_blob(
+    source: &Puller,
+    sink: &Sink,
+    repository: &str,
+    blob: &Descriptor,
+) -> Result<bool, MirrorError> {
+    if sink.has_blob(repository, blob).await? {
+        return Ok(false);
+    }
+    let path = source
+        .blob(repository, blob)
+        .await
+        .map_err(MirrorError::pull(format!("{repository}@{}", blob.digest)))?;
+    sink.put_blob(repository, blob, &path).await?;
+    Ok(true)
 }

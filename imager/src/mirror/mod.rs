@@ -131,12 +131,13 @@ impl MirrorReport {
 }
 
 /// Mirrors `versions` from `source` into `target`, reporting progress to
-/// `progress` (see the module docs).
+/// `progress` (see the module docs). The future is `Send`, so it can run on
+/// a spawned task.
 pub async fn mirror_release(
     source: &Puller,
     versions: &[TalosVersion],
     target: MirrorTarget,
-    mut progress: impl FnMut(MirrorEvent),
+    mut progress: impl FnMut(MirrorEvent) + Send,
 ) -> Result<MirrorReport, MirrorError> {
     let sink = match target {
         MirrorTarget::Layout(dir) => Sink::Layout(LayoutSink::open(dir)?),
@@ -173,4 +174,21 @@ async fn mirror_all(
         copier.report.versions += 1;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compiles only if the future can move to another thread.
+    #[test]
+    fn the_mirror_future_is_send() {
+        fn spawnable(puller: &Puller) -> impl Future<Output = ()> + Send + '_ {
+            async move {
+                let _ =
+                    mirror_release(puller, &[], MirrorTarget::Layout(PathBuf::new()), |_| {}).await;
+            }
+        }
+        let _ = spawnable;
+    }
 }

@@ -2,14 +2,18 @@
 //! from the verified cache file in one monolithic upload), manifests by
 //! digest, then tags.
 //!
-//! What is already there is skipped (a `HEAD` per blob and manifest), so a
+//! A blob already pushed to another repository of the target in this run
+//! is mounted from there (one request, no upload) when the registry allows
+//! it. What is already there is skipped (a `HEAD` per blob and manifest), so a
 //! re-run only pushes what is missing. Registries refuse a manifest whose
 //! blobs or child manifests are absent, and we push children first, so a
 //! manifest present in the target implies its whole tree is. Access is
 //! anonymous (a loopback or otherwise open registry); credentials are not
 //! supported yet.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use bytes::{Bytes, BytesMut};
 use factory_core::registry::Digest;
@@ -31,6 +35,8 @@ pub(super) struct RegistrySink {
     client: Client,
     host: String,
     namespace: String,
+    /// A repository of the target known to hold each blob (by digest).
+    known: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for RegistrySink {
@@ -58,6 +64,7 @@ impl RegistrySink {
             client,
             host,
             namespace: namespace.trim_matches('/').to_owned(),
+            known: Mutex::new(HashMap::new()),
         }
     }
 
@@ -81,10 +88,44 @@ impl RegistrySink {
     ) -> Result<bool, MirrorError> {
         let digest = digest.to_string();
         let image = self.reference(repository, &digest);
-        self.client
+        let exists = self
+            .client
             .blob_exists(&image, &digest)
             .await
-            .map_err(MirrorError::push("checking blob in", &image))
+            .map_err(MirrorError::push("checking blob in", &image))?;
+        if exists {
+            self.remember(digest, repository);
+        }
+        Ok(exists)
+    }
+
+    fn remember(&self, digest: String, repository: &str) {
+        self.known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(digest, repository.to_owned());
+    }
+
+    /// Mounts `digest` from another repository known to hold it.
+    async fn mount(&self, repository: &str, digest: &str) -> bool {
+        let from = self
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(digest)
+            .filter(|r| r.as_str() != repository)
+            .cloned();
+        let Some(from) = from else {
+            return false;
+        };
+        let image = self.reference(repository, digest);
+        let source = self.reference(&from, digest);
+        // A registry that will not mount answers with an upload session
+        // instead, which the client reports as an error: upload then.
+        self.client
+            .mount_blob(&image, &source, digest)
+            .await
+            .is_ok()
     }
 
     pub(super) async fn put_blob(
@@ -95,6 +136,9 @@ impl RegistrySink {
         from: &Path,
     ) -> Result<(), MirrorError> {
         let digest = digest.to_string();
+        if self.mount(repository, &digest).await {
+            return Ok(());
+        }
         let image = self.reference(repository, &digest);
         let file = tokio::fs::File::open(from)
             .await
@@ -116,6 +160,7 @@ impl RegistrySink {
             .push_blob_stream(&image, pieces, &digest, Some(size))
             .await
             .map_err(MirrorError::push("pushing blob to", &image))?;
+        self.remember(digest, repository);
         Ok(())
     }
 
