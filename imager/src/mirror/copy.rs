@@ -47,14 +47,15 @@ impl Sink {
         }
     }
 
+    /// Puts a blob in; true if it was mounted rather than uploaded.
     async fn put_blob(
         &self,
         repository: &str,
         blob: &Descriptor,
         from: &Path,
-    ) -> Result<(), MirrorError> {
+    ) -> Result<bool, MirrorError> {
         match self {
-            Sink::Layout(layout) => layout.put_blob(&blob.digest, from).await,
+            Sink::Layout(layout) => layout.put_blob(&blob.digest, from).await.map(|()| false),
             Sink::Registry(registry) => {
                 registry
                     .put_blob(repository, &blob.digest, blob.size, from)
@@ -269,7 +270,7 @@ impl<'a> Copier<'a> {
                         .cloned()
                         .collect();
                     let (source, sink) = (self.source, &self.sink);
-                    let copied: Vec<(Descriptor, bool)> = futures_util::stream::iter(blobs)
+                    let copied: Vec<(Descriptor, Outcome)> = futures_util::stream::iter(blobs)
                         .map(|blob| async move {
                             let copied = copy_blob(source, sink, repository, &blob).await?;
                             Ok::<_, MirrorError>((blob, copied))
@@ -289,13 +290,19 @@ impl<'a> Copier<'a> {
         })
     }
 
-    fn tally(&mut self, repository: &str, blob: Descriptor, copied: bool) {
-        if copied {
-            self.report.blobs_copied += 1;
-            self.report.bytes_copied += blob.size;
-        } else {
-            self.report.blobs_present += 1;
+    fn tally(&mut self, repository: &str, blob: Descriptor, outcome: Outcome) {
+        match outcome {
+            Outcome::Present => self.report.blobs_present += 1,
+            Outcome::Uploaded => {
+                self.report.blobs_copied += 1;
+                self.report.bytes_copied += blob.size;
+            }
+            Outcome::Mounted => {
+                self.report.blobs_copied += 1;
+                self.report.blobs_mounted += 1;
+            }
         }
+        let copied = outcome != Outcome::Present;
         self.emit(MirrorEvent::Blob {
             repository: repository.to_owned(),
             digest: blob.digest,
@@ -305,20 +312,34 @@ impl<'a> Copier<'a> {
     }
 }
 
-/// Copies one blob unless the target has it; true if it was copied.
+/// What happened to one blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// The target had it.
+    Present,
+    /// Its bytes were written.
+    Uploaded,
+    /// The target registry linked it from another repository.
+    Mounted,
+}
+
+/// Copies one blob unless the target has it.
 async fn copy_blob(
     source: &Puller,
     sink: &Sink,
     repository: &str,
     blob: &Descriptor,
-) -> Result<bool, MirrorError> {
+) -> Result<Outcome, MirrorError> {
     if sink.has_blob(repository, blob).await? {
-        return Ok(false);
+        return Ok(Outcome::Present);
     }
     let path = source
         .blob(repository, blob)
         .await
         .map_err(MirrorError::pull(format!("{repository}@{}", blob.digest)))?;
-    sink.put_blob(repository, blob, &path).await?;
-    Ok(true)
+    Ok(if sink.put_blob(repository, blob, &path).await? {
+        Outcome::Mounted
+    } else {
+        Outcome::Uploaded
+    })
 }

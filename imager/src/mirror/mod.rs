@@ -81,7 +81,7 @@ pub enum MirrorEvent {
         digest: Digest,
         /// Its size.
         size: u64,
-        /// False when the target already had it.
+        /// False when the target already had it (true when mounted).
         copied: bool,
     },
     /// A tag was set or found already right.
@@ -111,11 +111,14 @@ pub struct MirrorReport {
     pub manifests_copied: usize,
     /// Manifests and indexes the target already had (with their trees).
     pub manifests_present: usize,
-    /// Blobs written.
+    /// Blobs written (uploaded or mounted).
     pub blobs_copied: usize,
+    /// Of those, blobs a target registry linked from another repository
+    /// instead of receiving their bytes again.
+    pub blobs_mounted: usize,
     /// Blobs the target already had.
     pub blobs_present: usize,
-    /// Bytes of blobs written.
+    /// Bytes of blobs uploaded (mounted ones excluded).
     pub bytes_copied: u64,
     /// Tags created or moved.
     pub tags_written: usize,

@@ -128,16 +128,18 @@ impl RegistrySink {
             .is_ok()
     }
 
+    /// Puts a blob in `repository`; true if it was mounted rather than
+    /// uploaded.
     pub(super) async fn put_blob(
         &self,
         repository: &str,
         digest: &Digest,
         size: u64,
         from: &Path,
-    ) -> Result<(), MirrorError> {
+    ) -> Result<bool, MirrorError> {
         let digest = digest.to_string();
         if self.mount(repository, &digest).await {
-            return Ok(());
+            return Ok(true);
         }
         let image = self.reference(repository, &digest);
         let file = tokio::fs::File::open(from)
@@ -161,7 +163,7 @@ impl RegistrySink {
             .await
             .map_err(MirrorError::push("pushing blob to", &image))?;
         self.remember(digest, repository);
-        Ok(())
+        Ok(false)
     }
 
     /// The digest `reference` (tag or digest) resolves to now, if any.
