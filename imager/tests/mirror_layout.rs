@@ -39,6 +39,7 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
     let versions: Vec<TalosVersion> = vec!["v1.12.4".parse().unwrap(), "v1.9.6".parse().unwrap()];
 
     let mut events = Vec::new();
+    let started = std::time::Instant::now();
     let report = mirror_release(
         &remote,
         &versions,
@@ -47,6 +48,10 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
     )
     .await
     .unwrap();
+    eprintln!(
+        "mirrored 2 releases into a layout in {:?}: {report:?}",
+        started.elapsed()
+    );
     assert_eq!(report.versions, 2);
     assert!(
         report.blobs_copied > 0 && report.manifests_copied > 0,
@@ -218,6 +223,7 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
     }
 
     // A second run copies nothing.
+    let started = std::time::Instant::now();
     let again = mirror_release(
         &remote,
         &versions,
@@ -226,6 +232,7 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
     )
     .await
     .unwrap();
+    eprintln!("second run in {:?}", started.elapsed());
     assert!(!again.copied_anything(), "{again:?}");
     assert_eq!(again.blobs_copied, 0);
     assert_eq!(
@@ -247,6 +254,8 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
     for digest in [&index.digest, &amd64.digest, &layer.digest] {
         std::fs::remove_file(layout.join("blobs/sha256").join(digest.hex())).unwrap();
     }
+    let partial = layout.join("blobs/sha256/.partial-1-1");
+    std::fs::write(&partial, b"half a blob").unwrap();
     let resumed = mirror_release(
         &remote,
         &versions,
@@ -261,6 +270,10 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
         "{resumed:?}"
     );
     assert_eq!(resumed.tags_written, 0);
+    assert!(
+        !partial.exists(),
+        "leftovers of the interrupted run are removed"
+    );
     let again = Puller::from_layout(&layout, dir.path().join("cache-resumed")).unwrap();
     let image = again
         .image_for_arch("siderolabs/imager", "v1.12.4", Arch::Amd64)

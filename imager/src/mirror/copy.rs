@@ -167,7 +167,12 @@ impl<'a> Copier<'a> {
             .manifest(repository, &image.reference)
             .await
             .map_err(MirrorError::pull(format!(
-                "{repository}:{}",
+                "{repository}{}{}",
+                if image.reference.contains(':') {
+                    "@"
+                } else {
+                    ":"
+                },
                 image.reference
             )))?;
         self.copy_tree(repository, top.clone(), 0).await?;

@@ -8,9 +8,10 @@
 //! manifest is written only after everything it references, and `index.json`
 //! (rewritten atomically after each release) only names manifests already
 //! in place, so an interrupted mirror leaves a valid layout that a re-run
-//! completes. Entries of an existing `index.json` are kept; a tag mirrored
-//! again is replaced. One writer at a time: two mirrors into the same
-//! directory at once may lose each other's tags.
+//! completes (temporary files it left are removed when the next run opens
+//! the layout). Entries of an existing `index.json` are kept; a tag
+//! mirrored again is replaced. One writer at a time: two mirrors into the
+//! same directory at once may lose each other's tags and files.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -44,6 +45,7 @@ impl LayoutSink {
     pub(super) fn open(root: PathBuf) -> Result<Self, MirrorError> {
         let blobs = root.join("blobs").join("sha256");
         std::fs::create_dir_all(&blobs).map_err(MirrorError::io("creating", &blobs))?;
+        remove_partials(&root.join("blobs"))?;
         let marker = root.join("oci-layout");
         if !marker.is_file() {
             write_atomically(&marker, LAYOUT_MARKER, &root, 0)?;
@@ -159,6 +161,28 @@ impl LayoutSink {
         let n = self.next_temp.fetch_add(1, Ordering::SeqCst);
         temp_next_to(target, &self.root, n)
     }
+}
+
+/// Removes the temporary files an interrupted run left in `blobs/<alg>/`.
+fn remove_partials(blobs: &Path) -> Result<(), MirrorError> {
+    let algorithms = std::fs::read_dir(blobs).map_err(MirrorError::io("listing", blobs))?;
+    for algorithm in algorithms {
+        let dir = algorithm.map_err(MirrorError::io("listing", blobs))?.path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir).map_err(MirrorError::io("listing", &dir))? {
+            let path = entry.map_err(MirrorError::io("listing", &dir))?.path();
+            let partial = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(".partial-"));
+            if partial {
+                std::fs::remove_file(&path).map_err(MirrorError::io("removing", &path))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A temporary name in the directory of `target` (so the rename is atomic).
