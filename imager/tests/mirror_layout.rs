@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use factory_core::arch::Arch;
 use factory_core::version::TalosVersion;
 use factory_imager::catalog;
-use factory_imager::mirror::{MirrorEvent, MirrorTarget, mirror_release};
+use factory_imager::mirror::{MirrorEvent, MirrorTarget, TALOSCTL_REPOSITORY, mirror_release};
 use factory_imager::pull::{LAYOUT_REGISTRY, Manifest, Puller, SignatureKey};
 use mirror_support::{Upstream, build_boot_assets};
 
@@ -72,6 +72,20 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
         .sum();
     assert_eq!(copied, report.bytes_copied);
     assert!(matches!(&events[0], MirrorEvent::Version { version, .. } if *version == versions[0]));
+    // The synthetic release has no talosctl binaries: left out of 1.12.4
+    // (not asked for before 1.11).
+    let skipped: Vec<(&str, &str)> = events
+        .iter()
+        .filter_map(|e| match e {
+            MirrorEvent::Skipped {
+                repository,
+                reference,
+                ..
+            } => Some((repository.as_str(), reference.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped, [(TALOSCTL_REPOSITORY, "v1.12.4")]);
 
     let offline = Puller::from_layout(&layout, dir.path().join("cache-layout")).unwrap();
 

@@ -9,7 +9,9 @@ mod common;
 use common::{Registry, tar_of};
 use factory_core::version::TalosVersion;
 use factory_imager::catalog;
-use factory_imager::mirror::{MirrorError, MirrorTarget, mirror_release};
+use factory_imager::mirror::{
+    MirrorError, MirrorEvent, MirrorTarget, TALOSCTL_REPOSITORY, mirror_release,
+};
 use factory_imager::pull::{Puller, PullerConfig};
 
 const TAR: &str = "application/vnd.oci.image.layer.v1.tar";
@@ -119,6 +121,32 @@ async fn shared_blobs_are_mounted_and_missing_releases_named() {
         .unwrap();
     assert!(!again.copied_anything(), "{again:?}");
 
+    // From 1.11 the talosctl binaries come along when the source has them.
+    push_release(&source, "v1.11.0").await;
+    let (talosctl, _) = source
+        .push_image_layers(TALOSCTL_REPOSITORY, "v1.11.0", &[(TAR, b"talosctl", "")])
+        .await;
+    let v111: TalosVersion = "v1.11.0".parse().unwrap();
+    let mut events = Vec::new();
+    mirror_release(&from, std::slice::from_ref(&v111), to_registry(), |e| {
+        events.push(e)
+    })
+    .await
+    .unwrap();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, MirrorEvent::Skipped { .. }))
+    );
+    assert_eq!(
+        mirror
+            .manifest(TALOSCTL_REPOSITORY, "v1.11.0")
+            .await
+            .unwrap()
+            .digest,
+        talosctl
+    );
+
     // The same release into a layout (nothing mounted there).
     let layout = dir.path().join("layout");
     let report = mirror_release(
@@ -146,7 +174,7 @@ async fn shared_blobs_are_mounted_and_missing_releases_named() {
 
     // A release the source does not have is an error naming it, and the
     // layout is left as it was.
-    let missing: TalosVersion = "v1.11.0".parse().unwrap();
+    let missing: TalosVersion = "v1.12.0".parse().unwrap();
     let err = mirror_release(
         &from,
         &[missing],
@@ -156,7 +184,7 @@ async fn shared_blobs_are_mounted_and_missing_releases_named() {
     .await
     .unwrap_err();
     assert!(matches!(err, MirrorError::Catalog { .. }), "{err}");
-    assert!(err.to_string().contains("v1.11.0"), "{err}");
+    assert!(err.to_string().contains("v1.12.0"), "{err}");
     let offline = Puller::from_layout(&layout, dir.path().join("cache-layout")).unwrap();
     assert_eq!(
         offline.tags("siderolabs/imager").await.unwrap(),

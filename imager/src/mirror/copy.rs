@@ -162,19 +162,26 @@ impl<'a> Copier<'a> {
             repository: repository.to_owned(),
             reference: image.reference.clone(),
         });
-        let top = self
-            .source
-            .manifest(repository, &image.reference)
-            .await
-            .map_err(MirrorError::pull(format!(
-                "{repository}{}{}",
-                if image.reference.contains(':') {
+        let top = match self.source.manifest(repository, &image.reference).await {
+            Ok(top) => top,
+            Err(error) if image.optional => {
+                self.emit(MirrorEvent::Skipped {
+                    repository: repository.to_owned(),
+                    reference: image.reference.clone(),
+                    reason: error.to_string(),
+                });
+                return Ok(());
+            }
+            Err(error) => {
+                let separator = if image.reference.contains(':') {
                     "@"
                 } else {
                     ":"
-                },
-                image.reference
-            )))?;
+                };
+                let what = format!("{repository}{separator}{}", image.reference);
+                return Err(MirrorError::pull(what)(error));
+            }
+        };
         self.copy_tree(repository, top.clone(), 0).await?;
         self.set_tag(repository, &image.tag, &top).await?;
         self.report.images += 1;

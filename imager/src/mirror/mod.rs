@@ -3,7 +3,8 @@
 //!
 //! [`mirror_release`] copies, per Talos version, everything a factory pulls
 //! for it: the `imager`, base installer, `extensions` and `overlays` images
-//! under the version tag, and every extension and overlay image the
+//! (and `talosctl-all` when the source has it) under the version tag, and
+//! every extension and overlay image the
 //! catalogs pin, by digest, all platforms, with cosign signatures when the
 //! source has them (`plan` says which, `copy` how). The target is either
 //! an OCI layout directory in the multi-repository convention that
@@ -33,6 +34,7 @@ use factory_core::version::TalosVersion;
 use crate::pull::Puller;
 
 pub use error::MirrorError;
+pub use plan::TALOSCTL_REPOSITORY;
 
 use copy::{Copier, Sink};
 use layout_sink::LayoutSink;
@@ -83,6 +85,16 @@ pub enum MirrorEvent {
         size: u64,
         /// False when the target already had it (true when mounted).
         copied: bool,
+    },
+    /// An optional image (talosctl binaries) the source does not have was
+    /// left out.
+    Skipped {
+        /// Its repository.
+        repository: String,
+        /// The tag it was looked up by.
+        reference: String,
+        /// Why it could not be read.
+        reason: String,
     },
     /// A tag was set or found already right.
     Tag {

@@ -3,7 +3,9 @@
 //! Per version: `siderolabs/imager`, the base installer
 //! (`siderolabs/installer-base` from 1.10, `siderolabs/installer` before),
 //! `siderolabs/extensions`, `siderolabs/overlays` (from 1.7, as
-//! [`crate::catalog::release`] reads it), each under the version tag; then
+//! [`crate::catalog::release`] reads it), each under the version tag, and
+//! `siderolabs/talosctl-all` from 1.11 (the factory's talosctl downloads;
+//! optional, as upstream answers 404 when a release lacks it); then
 //! every extension and overlay the catalogs pin, by digest, tagged with the
 //! tag of its catalog reference. The factory resolves an extension as
 //! repository path + digest against its configured upstream (the catalog's
@@ -22,6 +24,9 @@ use crate::pull::Puller;
 
 use super::error::MirrorError;
 
+/// Upstream repository of the talosctl binaries the factory serves (≥1.11).
+pub const TALOSCTL_REPOSITORY: &str = "siderolabs/talosctl-all";
+
 /// One image to mirror.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct PlannedImage {
@@ -31,6 +36,8 @@ pub(super) struct PlannedImage {
     pub reference: String,
     /// The tag to give it in the target.
     pub tag: String,
+    /// Skipped (with an event) rather than failing when the source lacks it.
+    pub optional: bool,
 }
 
 /// The images of `version`, release images first.
@@ -55,8 +62,17 @@ pub(super) async fn release_images(
             repository: repository.to_owned(),
             reference: tag.clone(),
             tag: tag.clone(),
+            optional: false,
         })
         .collect();
+    if quirks.supports_factory_talosctl_download() {
+        images.push(PlannedImage {
+            repository: TALOSCTL_REPOSITORY.to_owned(),
+            reference: tag.clone(),
+            tag: tag.clone(),
+            optional: true,
+        });
+    }
 
     let release =
         catalog::release(source, version)
@@ -83,6 +99,7 @@ pub(super) async fn release_images(
             repository: repository.clone(),
             reference: digest.clone(),
             tag: tag.to_owned(),
+            optional: false,
         };
         if !images.contains(&image) {
             images.push(image);
