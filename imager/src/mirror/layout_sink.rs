@@ -209,3 +209,59 @@ fn write_atomically(path: &Path, bytes: &[u8], root: &Path, n: u64) -> Result<()
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use factory_core::registry::media_types::OCI_MANIFEST;
+
+    use super::*;
+
+    fn manifest(text: &'static str) -> RawManifest {
+        RawManifest {
+            media_type: OCI_MANIFEST.to_owned(),
+            digest: Digest::sha256_of(text.as_bytes()),
+            bytes: Bytes::from_static(text.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn foreign_entries_survive_and_tags_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("layout");
+        std::fs::create_dir_all(root.join("blobs/sha256")).unwrap();
+        std::fs::write(root.join("blobs/sha256/.partial-9-9"), b"junk").unwrap();
+        let bare = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{OCI_MANIFEST}","size":2,"digest":"{}","annotations":{{"{REF_NAME_ANNOTATION}":"latest"}}}}]}}"#,
+            Digest::sha256_of(b"{}")
+        );
+        std::fs::write(root.join("index.json"), bare).unwrap();
+
+        let mut sink = LayoutSink::open(root.clone()).unwrap();
+        assert!(!root.join("blobs/sha256/.partial-9-9").exists());
+        assert!(root.join("oci-layout").is_file());
+        let (old, new) = (manifest(r#"{"a":1}"#), manifest(r#"{"a":2}"#));
+        for m in [&old, &new] {
+            sink.put_manifest(m).unwrap();
+            assert!(sink.has(&m.digest, m.bytes.len() as u64));
+        }
+        assert!(!sink.has(&old.digest, 1), "a size mismatch is not present");
+        sink.tag("siderolabs/x", "v1", &old);
+        sink.tag("siderolabs/x", "v1", &new);
+        assert_eq!(sink.tagged("siderolabs/x", "v1"), Some(&new.digest));
+        sink.flush().unwrap();
+
+        let index = read_index(&root).unwrap().unwrap();
+        let names: Vec<&str> = index
+            .manifests
+            .iter()
+            .map(|d| d.annotations[REF_NAME_ANNOTATION].as_str())
+            .collect();
+        assert_eq!(names, ["latest", "siderolabs/x:v1"]);
+        assert_eq!(index.manifests[1].digest, new.digest);
+        assert_eq!(
+            std::fs::read(blob_path(&root, &new.digest)).unwrap(),
+            new.bytes
+        );
+    }
+}
