@@ -58,8 +58,10 @@ pub enum MirrorTarget {
     },
 }
 
-/// What a mirror is doing, for progress display.
+/// What a mirror is doing, for progress display (more kinds may come:
+/// match with a catch-all arm).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MirrorEvent {
     /// A release is starting.
     Version {
