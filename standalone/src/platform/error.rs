@@ -35,12 +35,10 @@ pub enum OpenError {
     /// The store could not be opened.
     #[error("opening the store: {0}")]
     Store(#[from] StoreError),
-    /// The upstream puller could not be set up (its cache directory).
+    /// The upstream puller could not be set up (its cache directory, or an
+    /// OCI layout upstream that is not a layout).
     #[error("setting up the upstream puller: {0}")]
     Upstream(#[from] PullError),
-    /// Offline mode (an OCI layout upstream) is not wired into the platform yet.
-    #[error("upstream OCI layout {0}: offline mode is not available in this build yet")]
-    LayoutNotSupported(PathBuf),
 }
 
 impl OpenError {

@@ -1,4 +1,6 @@
-//! Where upstream content comes from, decided in one place.
+//! Where upstream content comes from, decided in one place: a registry
+//! (`ghcr.io` or a mirror) or an OCI layout directory (offline mode, e.g.
+//! written by `image-factory mirror`).
 
 use factory_imager::pull::{Puller, PullerConfig};
 
@@ -20,8 +22,10 @@ pub(crate) fn puller_for(settings: &Settings) -> Result<Puller, OpenError> {
             insecure: *insecure,
             cache_dir,
         })?),
-        // feat/offline adds `Puller::from_layout`; it is wired here at merge.
-        Upstream::Layout(path) => Err(OpenError::LayoutNotSupported(path.clone())),
+        // A local directory is either a layout or a configuration mistake:
+        // refused at start with the reason, unlike a registry that may be
+        // down for a while.
+        Upstream::Layout(path) => Ok(Puller::from_layout(path.clone(), cache_dir)?),
     }
 }
 
@@ -30,12 +34,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_oci_layout_upstream_is_refused_clearly_for_now() {
+    fn a_directory_that_is_not_a_layout_is_refused_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::new(dir.path().to_owned());
         settings.upstream = Upstream::Layout(dir.path().join("layout"));
         let error = puller_for(&settings).unwrap_err();
-        assert!(matches!(error, OpenError::LayoutNotSupported(_)));
-        assert!(error.to_string().contains("offline mode"), "{error}");
+        assert!(matches!(error, OpenError::Upstream(_)));
+        assert!(error.to_string().contains("oci-layout"), "{error}");
     }
 }
