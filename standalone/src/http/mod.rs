@@ -207,3 +207,108 @@ async fn metrics_loop(listener: TcpListener, metrics: Arc<Metrics>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use factory_core::frontend::memory::MemoryPlatform;
+    use factory_core::frontend::{CorsPolicy, FrontendConfig};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn free_addr() -> SocketAddr {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    }
+
+    async fn raw(addr: SocketAddr, request: &str) -> String {
+        for _ in 0..100 {
+            if let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await {
+                stream.write_all(request.as_bytes()).await.unwrap();
+                let mut out = String::new();
+                stream.read_to_string(&mut out).await.unwrap();
+                return out;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("nothing listens on {addr}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn serves_over_tcp_and_shuts_down_on_signal() {
+        let frontend = Frontend::new(
+            MemoryPlatform::new(Vec::new()),
+            FrontendConfig {
+                external_url: "http://127.0.0.1:8080/".into(),
+                pxe_url: None,
+                server_version: "test".into(),
+                cors: CorsPolicy::default(),
+                secureboot_enabled: false,
+            },
+        )
+        .unwrap();
+        let options = ServerOptions {
+            listen: free_addr(),
+            metrics_listen: free_addr(),
+            catalog_refresh: Duration::from_secs(3600),
+            shutdown_grace: Duration::from_secs(5),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = {
+            let options = options.clone();
+            tokio::spawn(async move {
+                serve(
+                    Arc::new(frontend),
+                    Arc::new(Metrics::new()),
+                    &options,
+                    async {
+                        let _ = stopped.await;
+                    },
+                )
+                .await
+            })
+        };
+        let get = raw(
+            options.listen,
+            "GET /versions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(get.starts_with("HTTP/1.1 200"), "{get}");
+        assert!(get.contains("content-length: 3\r\n"), "{get}");
+        assert!(get.ends_with("\r\n\r\n[]\n"), "{get}");
+        let head = raw(
+            options.listen,
+            "HEAD /versions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        // /versions takes GET only: the 405's length is announced, its body not sent.
+        assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+        assert!(head.contains("content-length: 19\r\n"), "{head}");
+        assert!(head.ends_with("\r\n\r\n"), "{head}");
+        let metrics = raw(
+            options.metrics_listen,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(
+            metrics.contains("application/openmetrics-text"),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("image_factory_http_requests_total{method=\"HEAD\",status=\"405\"} 1"),
+            "{metrics}"
+        );
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(
+            tokio::net::TcpStream::connect(options.listen)
+                .await
+                .is_err()
+        );
+    }
+}
