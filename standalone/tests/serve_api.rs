@@ -2,7 +2,13 @@
 //! registry, driven with curl: schematics, versions, catalogs, PXE, boot
 //! assets (full, Range, HEAD, ETag), metrics, and the one-shot CLI giving
 //! the same IDs and bytes as the server.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod serve_support;
 

@@ -1,6 +1,12 @@
 //! 50 simultaneous requests for one missing asset: exactly one build (on
 //! the `/metrics` counter) and 50 identical bodies.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod serve_support;
 

@@ -1,6 +1,12 @@
 //! Faults, with the real binary: SIGKILL in the middle of a build, the
 //! upstream registry going away, and a graceful SIGTERM.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod serve_support;
 

@@ -2,7 +2,7 @@
 //! `docker-registry` on loopback (as `imager/tests/boot_synthetic.rs` does
 //! it), the real `image-factory` binary on free loopback ports, and curl as
 //! the client. Every process is stopped by PID on drop.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
