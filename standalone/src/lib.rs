@@ -7,8 +7,16 @@
 //!
 //! - [`settings`]: the resolved configuration every part reads;
 //! - [`object`]: the stored-bytes handle the HTTP server streams;
-//! - [`metrics`]: the Prometheus counters and histograms.
+//! - [`metrics`]: the Prometheus counters and histograms;
+//! - [`store`]: the embedded key-value store and content-addressed blobs;
+//! - [`builds`]: single-flight, bounded, timed in-process builds;
+//! - [`catalogs`]: versions and release catalogs, fetched, stored, refreshed;
+//! - [`platform`]: [`platform::StandalonePlatform`], the `core` `Platform` over all of them.
 
+pub mod builds;
+pub mod catalogs;
 pub mod metrics;
 pub mod object;
+pub mod platform;
 pub mod settings;
+pub mod store;

@@ -1,12 +1,10 @@
-//! The `image-factory` binary: parses the command line, sets up logging and
-//! the tokio runtime, and hands over to the subcommand. Errors are printed
-//! once, with their causes, and exit with status 1 (clap's own usage
-//! errors exit with 2).
+//! The `image-factory` binary: parses the command line and hands over to
+//! the subcommand (`cli/`), on a multi-threaded tokio runtime where it
+//! needs one. Errors are printed once, with their causes, and exit with
+//! status 1 (clap's own usage errors exit with 2).
 
 mod cli;
 mod config;
-// Wired to the server by `serve` once the storage platform is merged.
-#[allow(dead_code)]
 mod http;
 
 use std::process::ExitCode;
@@ -20,10 +18,8 @@ fn main() -> ExitCode {
         Command::Schematic {
             command: SchematicCommand::Id { file },
         } => cli::schematic::print_id(&file).map_err(report),
-        Command::Build(args) => {
-            runtime().and_then(|rt| rt.block_on(cli::build::run(*args)).map_err(report))
-        }
-        Command::Serve(_args) => Err(report(NotYet)),
+        Command::Build(args) => on_runtime(cli::build::run(*args)),
+        Command::Serve(args) => on_runtime(cli::serve::run(*args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -31,26 +27,27 @@ fn main() -> ExitCode {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("serve is wired when the storage platform lands")]
-struct NotYet;
-
-/// The multi-threaded tokio runtime.
-fn runtime() -> Result<tokio::runtime::Runtime, ()> {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs `job` on a multi-threaded tokio runtime, reporting its error.
+fn on_runtime<E: std::error::Error>(
+    job: impl std::future::Future<Output = Result<(), E>>,
+) -> Result<(), ()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| report(e))
+        .map_err(report)?;
+    runtime.block_on(job).map_err(report)
 }
 
-/// Prints an error and its causes on stderr.
+/// Prints an error and its causes on stderr, skipping causes whose text
+/// the message already contains.
 fn report(error: impl std::error::Error) {
     let mut text = format!("error: {error}");
     let mut source = error.source();
     while let Some(cause) = source {
         let line = cause.to_string();
         if !text.contains(&line) {
-            text.push_str(&format!(": {line}"));
+            text.push_str(": ");
+            text.push_str(&line);
         }
         source = cause.source();
     }

@@ -4,6 +4,7 @@
 
 pub(crate) mod build;
 pub(crate) mod schematic;
+pub(crate) mod serve;
 
 use std::path::PathBuf;
 

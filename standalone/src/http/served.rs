@@ -48,12 +48,11 @@ macro_rules! served_platform_handle {
         fn respond(
             frontend: std::sync::Arc<factory_core::frontend::Frontend<Self>>,
             request: factory_core::frontend::Request,
-        ) -> crate::http::served::BoxFuture<factory_core::frontend::Response<Self::Object>> {
+        ) -> $crate::http::served::BoxFuture<factory_core::frontend::Response<Self::Object>> {
             Box::pin(async move { frontend.handle(request).await })
         }
     };
 }
-pub(crate) use served_platform_handle;
 
 #[cfg(test)]
 mod memory {
@@ -76,6 +75,34 @@ mod memory {
 
         fn drain(_frontend: Arc<Frontend<Self>>, _grace: Duration) -> BoxFuture<()> {
             Box::pin(async {})
+        }
+    }
+}
+
+/// The storage platform the binary serves.
+mod standalone {
+    use super::*;
+    use image_factory::catalogs::CatalogRefreshError;
+    use image_factory::platform::StandalonePlatform;
+
+    impl ServedPlatform for StandalonePlatform {
+        type RefreshError = CatalogRefreshError;
+
+        served_platform_handle!();
+
+        fn refresh_catalogs(
+            frontend: Arc<Frontend<Self>>,
+        ) -> BoxFuture<Result<(), Self::RefreshError>> {
+            Box::pin(async move { frontend.platform().refresh_catalogs().await })
+        }
+
+        fn drain(frontend: Arc<Frontend<Self>>, grace: Duration) -> BoxFuture<()> {
+            Box::pin(async move {
+                let abandoned = frontend.platform().drain(grace).await;
+                if abandoned > 0 {
+                    tracing::warn!(abandoned, "grace period over: running builds abandoned");
+                }
+            })
         }
     }
 }
