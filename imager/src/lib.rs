@@ -6,8 +6,8 @@
 //! call it; it has no HTTP of its own.
 //!
 //! - [`build`]: one build profile in, one verified artifact file out.
-//! - [`pull`]: manifests, per-arch images, tags and blobs from a registry,
-//!   verified and cached on disk.
+//! - [`pull`]: manifests, per-arch images, tags and blobs from a registry
+//!   or an OCI layout directory (offline), verified and cached on disk.
 //! - [`catalog`]: versions, official extensions and overlays of a release.
 //! - [`signing`]: the ECDSA P-256 signing key, signed asset records and
 //!   cosign signatures.
@@ -21,6 +21,8 @@
 //!   image layouts and docker archives, streamed from files.
 //! - [`installer`]: installer images (base layers + boot artifacts +
 //!   overlay), their multi-arch index and its cosign signature.
+//! - [`mirror`]: copying whole Talos releases (with their extensions and
+//!   overlays) into an OCI layout or another registry, for air-gapped use.
 
 pub mod build;
 pub mod catalog;
@@ -28,6 +30,7 @@ pub mod compress;
 pub mod extension;
 pub mod initramfs;
 pub mod installer;
+pub mod mirror;
 pub mod oci_write;
 pub mod pull;
 pub mod signing;

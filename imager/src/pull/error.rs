@@ -71,6 +71,32 @@ pub enum PullError {
         /// Why it does not verify.
         reason: String,
     },
+    /// A tag or blob asked of an OCI layout is not in it.
+    #[error("{what} is not in the OCI layout {layout}")]
+    NotInLayout {
+        /// The layout directory.
+        layout: PathBuf,
+        /// What was asked for (`siderolabs/imager:v1.12.4`, `blob sha256:...`).
+        what: String,
+    },
+    /// A directory is not a usable OCI layout.
+    #[error("OCI layout {path}: {reason}")]
+    InvalidLayout {
+        /// The layout directory or file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file is larger than we read.
+    #[error("{what} is {size} bytes (limit {limit})")]
+    TooLarge {
+        /// The file.
+        what: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// Local file I/O failed.
     #[error("{action} {path}: {source}")]
     Io {

@@ -1,52 +1,46 @@
 //! Pulling upstream OCI content: manifests, per-arch images, tags and blobs.
 //!
-//! Everything the factory builds comes from a registry (`ghcr.io` in
-//! production, Debian's `docker-registry` with our synthetic release in
-//! tests), so the puller is written once against the distribution API
-//! (through `oci-client`) and configured by registry, namespace and a
-//! plain-HTTP switch. Two properties matter more than speed:
+//! Everything the factory builds comes from upstream OCI content: a
+//! registry (`ghcr.io` in production, Debian's `docker-registry` with our
+//! synthetic release in tests) or, offline, an OCI image layout directory
+//! holding several repositories (see [`layout`] for the convention; written
+//! by [`crate::mirror`] or the synthetic release generator). Callers see one
+//! [`Puller`] API whatever the source. Two properties matter more than speed:
 //!
 //! - **Integrity**: every manifest and blob is checked against the digest it
-//!   was asked for; a blob that does not hash to its digest never reaches the
-//!   cache (see [`cache`]).
+//!   was asked for, from either source; a blob that does not hash to its
+//!   digest never reaches the cache (see [`cache`]).
 //! - **Sharing**: blobs land in an on-disk content-addressed cache shared by
 //!   all builds, and concurrent requests for the same blob wait for one
-//!   download instead of starting their own.
+//!   download (or copy out of the layout) instead of starting their own.
 //!
 //! Upstream signatures can be verified with a configured public key
 //! ([`signature`]); keyless (Fulcio/Rekor) verification is not implemented.
 
 pub mod cache;
 mod error;
+pub mod layout;
 pub mod manifest;
+mod registry;
 pub mod signature;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use factory_core::arch::Arch;
-use factory_core::registry::{Descriptor, Digest, media_types};
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use factory_core::registry::{Descriptor, Digest};
 
 pub use cache::BlobCache;
 pub use error::PullError;
 pub use manifest::{ImageManifest, Index, Manifest, RawManifest};
 pub use signature::SignatureKey;
 
-/// Manifest media types we accept, in preference order.
-const ACCEPTED_MANIFESTS: [&str; 4] = [
-    media_types::OCI_INDEX,
-    media_types::OCI_MANIFEST,
-    media_types::DOCKER_MANIFEST_LIST,
-    media_types::DOCKER_MANIFEST_V2,
-];
+use layout::LayoutSource;
+use registry::RegistrySource;
 
-/// Tags are listed in pages of this size; a repository with more than
-/// [`MAX_TAG_PAGES`] pages is refused rather than walked forever.
-const TAG_PAGE_SIZE: usize = 1000;
-/// See [`TAG_PAGE_SIZE`].
-const MAX_TAG_PAGES: usize = 100;
+/// What [`Puller::registry`] reports for a layout source: content mirrored
+/// from Sidero's registry keeps upstream's names in catalogs, as the
+/// official factory shows them.
+pub const LAYOUT_REGISTRY: &str = "ghcr.io";
 
 /// Where upstream content comes from.
 #[derive(Debug, Clone)]
@@ -62,19 +56,26 @@ pub struct PullerConfig {
     pub cache_dir: PathBuf,
 }
 
+/// The two kinds of upstream.
+enum Source {
+    Registry(RegistrySource),
+    Layout(LayoutSource),
+}
+
 /// See the module docs.
 pub struct Puller {
-    client: Client,
-    config: PullerConfig,
+    source: Source,
     cache: BlobCache,
 }
 
 impl std::fmt::Debug for Puller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Puller")
-            .field("config", &self.config)
-            .field("cache", &self.cache)
-            .finish_non_exhaustive()
+        let mut s = f.debug_struct("Puller");
+        match &self.source {
+            Source::Registry(registry) => s.field("config", &registry.config),
+            Source::Layout(layout) => s.field("layout", &layout.root()),
+        };
+        s.field("cache", &self.cache).finish_non_exhaustive()
     }
 }
 
@@ -87,28 +88,48 @@ impl std::fmt::Debug for BlobCache {
 }
 
 impl Puller {
-    /// A puller for `config`; the cache directory is created if needed.
+    /// A puller of the registry in `config`; the cache directory is created
+    /// if needed.
     pub fn new(config: PullerConfig) -> Result<Self, PullError> {
-        let protocol = if config.insecure {
-            ClientProtocol::HttpsExcept(vec![config.registry.clone()])
-        } else {
-            ClientProtocol::Https
-        };
-        let client = Client::new(ClientConfig {
-            protocol,
-            ..ClientConfig::default()
-        });
         let cache = BlobCache::open(config.cache_dir.clone())?;
         Ok(Puller {
-            client,
-            config,
+            source: Source::Registry(RegistrySource::new(config)),
             cache,
         })
     }
 
-    /// The configured registry host, as catalog references name it.
+    /// A puller of the multi-repository OCI layout at `layout_dir` (see
+    /// [`layout`]), caching verified blobs under `cache_dir` (created if
+    /// needed). Blobs are copied into the cache rather than read in place:
+    /// they are verified once, on the way in, so a layout on removable or
+    /// shared media that changes later cannot change what a build reads,
+    /// and builds see the same cache paths whatever the source.
+    pub fn from_layout(
+        layout_dir: impl Into<PathBuf>,
+        cache_dir: impl Into<PathBuf>,
+    ) -> Result<Self, PullError> {
+        let cache = BlobCache::open(cache_dir.into())?;
+        Ok(Puller {
+            source: Source::Layout(LayoutSource::open(layout_dir.into())?),
+            cache,
+        })
+    }
+
+    /// The registry host catalog references name: the configured one, or
+    /// [`LAYOUT_REGISTRY`] for a layout.
     pub fn registry(&self) -> &str {
-        &self.config.registry
+        match &self.source {
+            Source::Registry(registry) => &registry.config.registry,
+            Source::Layout(_) => LAYOUT_REGISTRY,
+        }
+    }
+
+    /// The layout directory, when this puller reads one.
+    pub fn layout_dir(&self) -> Option<&Path> {
+        match &self.source {
+            Source::Registry(_) => None,
+            Source::Layout(layout) => Some(layout.root()),
+        }
     }
 
     /// The shared blob cache.
@@ -117,52 +138,21 @@ impl Puller {
     }
 
     /// The full repository path of an upstream repository (`siderolabs/imager`
-    /// becomes `<namespace>/siderolabs/imager`).
+    /// becomes `<namespace>/siderolabs/imager`; unchanged in a layout).
     pub fn repository_path(&self, repository: &str) -> String {
-        let namespace = self.config.namespace.trim_matches('/');
-        if namespace.is_empty() {
-            repository.to_owned()
-        } else {
-            format!("{namespace}/{repository}")
+        match &self.source {
+            Source::Registry(registry) => registry.repository_path(repository),
+            Source::Layout(_) => repository.to_owned(),
         }
     }
 
-    fn reference(&self, repository: &str, tag_or_digest: &str) -> Reference {
-        let repo = self.repository_path(repository);
-        if tag_or_digest.contains(':') {
-            Reference::with_digest(self.config.registry.clone(), repo, tag_or_digest.to_owned())
-        } else {
-            Reference::with_tag(self.config.registry.clone(), repo, tag_or_digest.to_owned())
-        }
-    }
-
-    /// All tags of a repository (paginated as the registry allows).
+    /// All tags of a repository (paginated as the registry allows; sorted
+    /// for a layout).
     pub async fn tags(&self, repository: &str) -> Result<Vec<String>, PullError> {
-        let image = self.reference(repository, "latest");
-        let mut tags = Vec::new();
-        let mut last: Option<String> = None;
-        for _ in 0..MAX_TAG_PAGES {
-            let page = self
-                .client
-                .list_tags(
-                    &image,
-                    &RegistryAuth::Anonymous,
-                    Some(TAG_PAGE_SIZE),
-                    last.as_deref(),
-                )
-                .await
-                .map_err(|source| PullError::registry("listing tags of", repository, source))?;
-            let count = page.tags.len();
-            last = page.tags.last().cloned();
-            tags.extend(page.tags);
-            if count < TAG_PAGE_SIZE {
-                return Ok(tags);
-            }
+        match &self.source {
+            Source::Registry(registry) => registry.tags(repository).await,
+            Source::Layout(layout) => layout.tags(repository).await,
         }
-        Err(PullError::TooManyTags {
-            repository: repository.to_owned(),
-            limit: TAG_PAGE_SIZE * MAX_TAG_PAGES,
-        })
     }
 
     /// A manifest or index by tag or digest, its bytes checked against its
@@ -172,26 +162,29 @@ impl Puller {
         repository: &str,
         reference: &str,
     ) -> Result<RawManifest, PullError> {
-        let image = self.reference(repository, reference);
-        let (bytes, reported) = self
-            .client
-            .pull_manifest_raw(&image, &RegistryAuth::Anonymous, &ACCEPTED_MANIFESTS)
-            .await
-            .map_err(|source| PullError::registry("fetching manifest of", repository, source))?;
-        let digest = Digest::sha256_of(&bytes);
-        if let Ok(wanted) = reference.parse::<Digest>() {
-            if wanted != digest {
-                return Err(PullError::DigestMismatch {
-                    what: format!("manifest {repository}@{wanted}"),
-                    actual: digest,
-                });
+        let (bytes, digest) = match &self.source {
+            Source::Layout(layout) => layout.manifest(repository, reference).await?,
+            Source::Registry(registry) => {
+                let (bytes, reported) = registry.manifest(repository, reference).await?;
+                let digest = Digest::sha256_of(&bytes);
+                if let Ok(wanted) = reference.parse::<Digest>() {
+                    if !wanted.matches(&bytes) {
+                        return Err(PullError::DigestMismatch {
+                            what: format!("manifest {repository}@{wanted}"),
+                            actual: digest,
+                        });
+                    }
+                    (bytes, wanted)
+                } else if reported != digest.to_string() {
+                    return Err(PullError::DigestMismatch {
+                        what: format!("manifest {repository}:{reference}"),
+                        actual: digest,
+                    });
+                } else {
+                    (bytes, digest)
+                }
             }
-        } else if reported != digest.to_string() {
-            return Err(PullError::DigestMismatch {
-                what: format!("manifest {repository}:{reference}"),
-                actual: digest,
-            });
-        }
+        };
         RawManifest::parse(bytes, digest)
     }
 
@@ -227,32 +220,15 @@ impl Puller {
         }
     }
 
-    /// A blob's path in the shared cache, downloading it (once, whatever the
+    /// A blob's path in the shared cache, fetching it (once, whatever the
     /// number of concurrent callers) if it is not there yet.
     pub async fn blob(&self, repository: &str, blob: &Descriptor) -> Result<PathBuf, PullError> {
-        let image = self.reference(repository, &blob.digest.to_string());
         self.cache
             .get_or_fetch(&blob.digest, |tmp| async move {
-                let file = tokio::fs::File::create(&tmp)
-                    .await
-                    .map_err(|source| PullError::Io {
-                        action: "creating",
-                        path: tmp.clone(),
-                        source,
-                    })?;
-                let layer = oci_client::manifest::OciDescriptor {
-                    media_type: blob.media_type.clone(),
-                    digest: blob.digest.to_string(),
-                    size: i64::try_from(blob.size).unwrap_or(i64::MAX),
-                    ..Default::default()
-                };
-                self.client
-                    .pull_blob(&image, &layer, file)
-                    .await
-                    .map_err(|source| {
-                        PullError::registry("downloading a blob of", repository, source)
-                    })?;
-                Ok(tmp)
+                match &self.source {
+                    Source::Registry(registry) => registry.blob_into(repository, blob, tmp).await,
+                    Source::Layout(layout) => layout.blob_into(blob, tmp).await,
+                }
             })
             .await
     }
