@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         } => cli::schematic::print_id(&file).map_err(report),
         Command::Build(args) => on_runtime(cli::build::run(*args)),
         Command::Serve(args) => on_runtime(cli::serve::run(*args)),
+        Command::Mirror(args) => on_runtime(cli::mirror::run(*args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,16 +14,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{ArgAction, Args};
+use clap::Args;
 use factory_core::image_path::{self, PathError};
 use factory_core::profile::{ProfileContext, ProfileError, build_profile};
 use factory_core::version::{InvalidVersion, TalosVersion};
 use factory_imager::build::{BuildContext, BuildError, build};
 use factory_imager::catalog::{self, CatalogError};
-use factory_imager::pull::{PullError, Puller, PullerConfig};
+use factory_imager::pull::PullError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::schematic::{SchematicFileError, read_schematic};
+use super::upstream::UpstreamArgs;
 
 /// Arguments of `image-factory build`.
 #[derive(Debug, Clone, Args)]
@@ -37,19 +38,9 @@ pub(crate) struct BuildArgs {
     /// Where to write the asset.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: PathBuf,
-    /// Upstream registry with the Talos images.
-    #[arg(long, env = "IF_UPSTREAM_REGISTRY", default_value = "ghcr.io")]
-    pub(crate) upstream_registry: String,
-    /// Path prefix in the upstream registry.
-    #[arg(long, env = "IF_UPSTREAM_NAMESPACE", default_value = "")]
-    pub(crate) upstream_namespace: String,
-    /// Talk plain HTTP to the upstream registry.
-    #[arg(long, env = "IF_UPSTREAM_INSECURE", num_args = 0..=1, default_value = "false",
-          default_missing_value = "true", action = ArgAction::Set)]
-    pub(crate) upstream_insecure: bool,
-    /// Cache of upstream blobs, reused across builds [default: <temp dir>/image-factory-blobs].
-    #[arg(long, value_name = "DIR")]
-    pub(crate) cache_dir: Option<PathBuf>,
+    /// Where upstream content comes from.
+    #[command(flatten)]
+    pub(crate) upstream: UpstreamArgs,
     /// Factory URL recorded in the schematic extension (as `serve --external-url`).
     #[arg(
         long,
@@ -113,16 +104,7 @@ pub(crate) async fn run(args: BuildArgs) -> Result<(), OneShotError> {
         path: args.path.clone(),
         source,
     })?;
-    let cache_dir = args
-        .cache_dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join("image-factory-blobs"));
-    let puller = Puller::new(PullerConfig {
-        registry: args.upstream_registry.clone(),
-        namespace: args.upstream_namespace.clone(),
-        insecure: args.upstream_insecure,
-        cache_dir,
-    })?;
+    let puller = args.upstream.puller()?;
 
     spinner.set_message(format!("reading the {version} catalog"));
     let release = catalog::release(&puller, &version)

@@ -1,10 +1,11 @@
-//! The command line: `serve`, `schematic id`, `build` (and `mirror` once
-//! the offline upstream lands). Each subcommand lives in its own module;
-//! this one only declares the grammar and dispatches.
+//! The command line: `serve`, `schematic id`, `build`, `mirror`. Each
+//! subcommand lives in its own module; this one only declares the grammar.
 
 pub(crate) mod build;
+pub(crate) mod mirror;
 pub(crate) mod schematic;
 pub(crate) mod serve;
+pub(crate) mod upstream;
 
 use std::path::PathBuf;
 
@@ -33,6 +34,8 @@ pub(crate) enum Command {
     },
     /// Build one asset without a server (e.g. `build s.yaml v1.12.4 kernel-amd64 -o vmlinuz`).
     Build(Box<build::BuildArgs>),
+    /// Copy Talos releases with their extensions and overlays into an OCI layout or a registry.
+    Mirror(Box<mirror::MirrorArgs>),
 }
 
 /// `image-factory schematic ...`.

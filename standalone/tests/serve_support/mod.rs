@@ -101,6 +101,19 @@ impl Upstream {
         }
     }
 
+    /// An empty registry (a mirror target).
+    pub fn start_empty() -> Upstream {
+        tool("docker-registry", "docker-registry");
+        let state = tempfile::tempdir().unwrap();
+        let addr = run(Command::new(workspace().join("tests/scripts/registry.sh"))
+            .arg("start")
+            .env("SYNTHETIC_REGISTRY_STATE", state.path()));
+        Upstream {
+            addr: addr.trim().to_owned(),
+            state,
+        }
+    }
+
     /// Stops the registry (the factory's upstream becomes unreachable).
     pub fn stop(&self) {
         run(Command::new(workspace().join("tests/scripts/registry.sh"))
