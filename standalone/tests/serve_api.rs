@@ -184,6 +184,61 @@ fn api_end_to_end() {
     ]);
     assert_eq!(too_big.status, 413);
 
+    // More bad input through the real server: every answer a 4xx, no build.
+    let builds = factory.metric_sum("image_factory_builds_total");
+    let image = |rest: &str| factory.url(&format!("/image/{id}/{VERSION}/{rest}"));
+    for (args, want) in [
+        (
+            vec![
+                "--data-binary",
+                "customization: [\n",
+                &factory.url("/schematics"),
+            ],
+            400,
+        ),
+        (vec![&factory.url("/schematics/not-a-hex-id") as &str], 404),
+        (vec!["--path-as-is", &image("../../../etc/passwd")], 0),
+        (vec!["--path-as-is", &image("%2e%2e%2fetc%2fpasswd")], 0),
+        (
+            vec![
+                "--path-as-is",
+                &factory.url(&format!("/image/..%2f{id}/{VERSION}/kernel-amd64")),
+            ],
+            0,
+        ),
+        (
+            vec![&factory.url(&format!("/image/{id}/%2e%2e/kernel-amd64")) as &str],
+            0,
+        ),
+        (
+            vec![&factory.url("/v2/no-such-image/manifests/latest") as &str],
+            404,
+        ),
+    ] {
+        let r = curl(&args);
+        if want == 0 {
+            assert!(
+                (400..500).contains(&r.status),
+                "{args:?}: {} {}",
+                r.status,
+                r.text()
+            );
+        } else {
+            assert_eq!(r.status, want, "{args:?}: {}", r.text());
+        }
+    }
+    // Unsafe download names are made safe (or replaced by the default).
+    for name in ["a/b", "a%22b", "a%0d%0aSet-Cookie:x"] {
+        let r = curl(&["-I", &format!("{}?filename={name}", image("kernel-amd64"))]);
+        assert_eq!(r.status, 200);
+        let disposition = r.header("content-disposition").unwrap();
+        // Only the delimiting quotes, no path, no injected header.
+        assert_eq!(disposition.matches('"').count(), 2, "{disposition}");
+        assert!(!disposition.contains('/'), "{disposition}");
+        assert!(r.header("set-cookie").is_none());
+    }
+    assert_eq!(factory.metric_sum("image_factory_builds_total"), builds);
+
     // Metrics on the second listener.
     assert!(factory.metric_sum("image_factory_builds_total") >= 2.0);
     assert!(

@@ -65,6 +65,33 @@ fn killed_mid_build_restarts_clean_and_rebuilds() {
 }
 
 #[test]
+fn sigterm_lets_a_running_build_finish() {
+    let upstream = Upstream::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut factory = Factory::start(&upstream.addr, &dir.path().join("data"));
+    let id = factory.create_schematic(SCHEMATIC);
+    let path = format!("/image/{id}/{VERSION}/initramfs-amd64.xz");
+    let url = factory.url(&path);
+    let client = std::thread::spawn(move || curl(&[&url]));
+    assert!(
+        wait_for(Duration::from_secs(30), || factory
+            .metric("image_factory_builds_running")
+            >= 1.0),
+        "the build never started:\n{}",
+        factory.log_text()
+    );
+    let status = factory.terminate(Duration::from_secs(60));
+    assert!(status.success(), "{status}:\n{}", factory.log_text());
+    let reply = client.join().unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    // The finished build was kept: after a restart it is served, not rebuilt.
+    factory.restart();
+    let again = curl(&[&factory.url(&path)]);
+    assert!(again.body == reply.body);
+    assert_eq!(factory.metric_sum("image_factory_builds_total"), 0.0);
+}
+
+#[test]
 fn upstream_down_serves_cached_and_explains_uncached() {
     let upstream = Upstream::start();
     let dir = tempfile::tempdir().unwrap();
