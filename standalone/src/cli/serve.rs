@@ -5,6 +5,7 @@
 //! directory are local), so the factory starts on a machine that cannot
 //! reach its upstream; the catalog task logs why and `/readyz` reports it.
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use factory_core::frontend::{
@@ -60,11 +61,13 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), ServeCommandError> {
     Ok(())
 }
 
-/// Structured logs on stderr, filtered by `IF_LOG` (default `info`).
+/// Structured logs on stderr, filtered by `IF_LOG` (default `info`),
+/// coloured only on a terminal.
 fn init_logging() {
     let filter = EnvFilter::try_from_env("IF_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

@@ -184,7 +184,13 @@ impl Factory {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("image-factory exited with {status}:\n{}", self.log_text());
+                let log = self.log_text();
+                let hint = if status.success() && log.is_empty() {
+                    " (silently: is the binary another worktree's build sharing CARGO_TARGET_DIR?)"
+                } else {
+                    ""
+                };
+                panic!("image-factory exited with {status}{hint}:\n{log}");
             }
             if curl(&[&format!("{}/healthz", self.base)]).status == 200 {
                 return;
