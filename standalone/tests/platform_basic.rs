@@ -7,9 +7,10 @@
 mod common;
 
 use factory_core::frontend::{
-    ByteRange, Delivery, DeliveryRequest, Platform, PlatformError, Readiness,
+    ByteRange, Delivery, DeliveryRequest, InstallerRequest, Platform, PlatformError, Readiness,
 };
 use factory_core::record::PublicKey;
+use factory_core::registry::Reference;
 use factory_core::schematic::SchematicId;
 use sha2::{Digest as _, Sha256};
 
@@ -102,6 +103,24 @@ async fn serves_builds_persists_and_survives_upstream_loss() {
             .is_empty()
     );
     assert_ne!(platform.new_request_id(), platform.new_request_id());
+
+    // Installer images are not wired to the builder yet: a clear 503, and
+    // nothing is tagged.
+    let request = InstallerRequest {
+        image: "installer".parse().unwrap(),
+        schematic_id: id.clone(),
+        version: "v1.12.4".parse().unwrap(),
+        arches: Vec::new(),
+    };
+    match platform.installer_index(&request).await {
+        Err(PlatformError::Unavailable(reason)) => {
+            assert!(reason.contains("installer"), "{reason}")
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    let repository = format!("installer/{id}");
+    let tag = Reference::Tag("v1.12.4".into());
+    assert_eq!(platform.manifest(&repository, &tag).await.unwrap(), None);
 
     // Fetch a second release's catalog while upstream is up.
     let (key_old, prof_old) = profile(&platform, "kernel-amd64", &schematic, "v1.7.7").await;

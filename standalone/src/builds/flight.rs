@@ -143,6 +143,12 @@ where
         let metrics = Arc::clone(&self.metrics);
         let config = self.config;
         tokio::spawn(async move {
+            // Clears the key even if the job panics, so later callers start
+            // a new build instead of waiting on a dead one.
+            let cleanup = Cleanup {
+                state: Arc::clone(&state),
+                key: Some(key.clone()),
+            };
             let result = match permits.acquire_owned().await {
                 Err(_) => Err(PlatformError::Unavailable(
                     "the builder is shutting down".into(),
@@ -176,14 +182,30 @@ where
                     }
                 }
             };
-            let mut guard = lock(&state);
-            guard.running.remove(&key);
-            if let Err(error @ PlatformError::BuildFailed(_)) = &result {
-                guard.failures.insert(key, (Instant::now(), error.clone()));
+            {
+                let mut guard = lock(&state);
+                if let Err(error @ PlatformError::BuildFailed(_)) = &result {
+                    guard.failures.insert(key, (Instant::now(), error.clone()));
+                }
             }
+            drop(cleanup);
             // Waiters that went away are no reason to fail.
             let _ = sender.send(Some(result));
         });
+    }
+}
+
+/// Removes a key from the running builds when dropped.
+struct Cleanup<K: Eq + Hash, T> {
+    state: Arc<Mutex<State<K, T>>>,
+    key: Option<K>,
+}
+
+impl<K: Eq + Hash, T> Drop for Cleanup<K, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            lock(&self.state).running.remove(&key);
+        }
     }
 }
 
@@ -255,6 +277,23 @@ mod tests {
         };
         let r = b.run(&"slow".to_owned(), "x", slow).await;
         assert!(matches!(r, Err(PlatformError::BuildFailed(m)) if m.contains("longer than")));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_build_does_not_wedge_its_key() {
+        let b = builds(1, Duration::from_secs(60));
+        let key = "k".to_owned();
+        #[allow(clippy::panic)]
+        let r = b
+            .run(&key, "x", || async {
+                panic!("boom") as Result<Outcome<u32>, _>
+            })
+            .await;
+        assert!(matches!(r, Err(PlatformError::Internal(_))));
+        assert_eq!(
+            b.run(&key, "x", || async { Ok(Outcome::Built(3)) }).await,
+            Ok(3)
+        );
     }
 
     #[tokio::test]

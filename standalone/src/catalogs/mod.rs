@@ -7,7 +7,8 @@
 //! [`Catalogs::problem`] for `/readyz`. Release catalogs are fetched on first
 //! use, one fetch at a time (so a burst of requests for a new version costs
 //! one fetch), kept, and re-fetched when older than the refresh interval;
-//! if that re-fetch fails the stale catalog keeps being served.
+//! if that re-fetch fails the stale catalog keeps being served and the next
+//! attempt waits another interval.
 
 mod stored;
 
@@ -180,11 +181,13 @@ impl Catalogs {
                 Ok(catalog)
             }
             Err(error) => match stale {
-                Some((catalog, at)) => {
+                Some((catalog, _)) => {
                     tracing::warn!(%version, %error, "serving a stale release catalog");
+                    // Next attempt after another interval, not on every
+                    // request while upstream is down.
                     self.write()
                         .releases
-                        .insert(version.clone(), (catalog.clone(), at));
+                        .insert(version.clone(), (catalog.clone(), now_unix()));
                     Ok(catalog)
                 }
                 None => Err(PlatformError::Unavailable(format!(

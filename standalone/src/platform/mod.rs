@@ -81,6 +81,9 @@ impl StandalonePlatform {
     fn open_blocking(settings: Settings, metrics: Arc<Metrics>) -> Result<Self, OpenError> {
         let data = settings.data_dir.clone();
         std::fs::create_dir_all(&data).map_err(OpenError::io("creating", &data))?;
+        // The store first: its file lock keeps a second process off this
+        // data directory before anything in it is touched.
+        let store = Arc::new(Store::open(&data)?);
         let work_root = data.join("work");
         if work_root.exists() {
             std::fs::remove_dir_all(&work_root)
@@ -92,7 +95,6 @@ impl StandalonePlatform {
             .clone()
             .unwrap_or_else(|| data.join("keys").join("signing-key.pem"));
         let key = keys::load_or_generate(&key_path)?;
-        let store = Arc::new(Store::open(&data)?);
         let puller = Arc::new(upstream::puller_for(&settings)?);
         let catalogs = Catalogs::open(
             Arc::clone(&store),

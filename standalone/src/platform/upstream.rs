@@ -24,3 +24,18 @@ pub(crate) fn puller_for(settings: &Settings) -> Result<Puller, OpenError> {
         Upstream::Layout(path) => Err(OpenError::LayoutNotSupported(path.clone())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oci_layout_upstream_is_refused_clearly_for_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::new(dir.path().to_owned());
+        settings.upstream = Upstream::Layout(dir.path().join("layout"));
+        let error = puller_for(&settings).unwrap_err();
+        assert!(matches!(error, OpenError::LayoutNotSupported(_)));
+        assert!(error.to_string().contains("offline mode"), "{error}");
+    }
+}
