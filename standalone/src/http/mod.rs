@@ -175,7 +175,7 @@ where
                 healthy = true;
             }
             Ok(()) => tracing::debug!("catalogs refreshed"),
-            Err(e) => {
+            Err(e) if healthy => {
                 tracing::warn!(
                     error = %e,
                     "cannot refresh catalogs from upstream; serving schematics and cached assets, \
@@ -183,6 +183,7 @@ where
                 );
                 healthy = false;
             }
+            Err(e) => tracing::debug!(error = %e, "catalog refresh failed again"),
         }
     }
 }

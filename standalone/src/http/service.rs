@@ -78,14 +78,16 @@ where
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if status.is_server_error() {
-        let detail = response
-            .extensions()
-            .get::<InternalError>()
-            .map_or("", |e| e.0.as_str());
-        tracing::warn!(%method, %path, status = status.as_u16(), seconds, request_id, detail, "request failed");
-    } else {
-        tracing::debug!(%method, %path, status = status.as_u16(), seconds, request_id, "request");
+    // A 5xx whose cause the client does not see is logged with the cause;
+    // everything else (503s with their reason in the body included: the
+    // catalog task already logs an unreachable upstream) is debug-level.
+    match response.extensions().get::<InternalError>() {
+        Some(InternalError(detail)) if status.is_server_error() => {
+            tracing::warn!(%method, %path, status = status.as_u16(), seconds, request_id, detail, "request failed");
+        }
+        _ => {
+            tracing::debug!(%method, %path, status = status.as_u16(), seconds, request_id, "request");
+        }
     }
     Ok(response)
 }
