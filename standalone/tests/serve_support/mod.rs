@@ -1,0 +1,363 @@
+//! End-to-end harness: the synthetic Talos release in Debian's
+//! `docker-registry` on loopback (as `imager/tests/boot_synthetic.rs` does
+//! it), the real `image-factory` binary on free loopback ports, and curl as
+//! the client. Every process is stopped by PID on drop.
+#![allow(dead_code, unreachable_pub, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// The Talos version most tests use.
+pub const VERSION: &str = "v1.12.4";
+
+/// A schematic with kernel args and an extension.
+pub const SCHEMATIC: &str = "customization:\n  extraKernelArgs:\n    - console=ttyS0\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/qemu-guest-agent\n";
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn tool(name: &str, package: &str) -> String {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{name} is missing: install the Debian package `{package}`"
+    );
+    name.to_owned()
+}
+
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The synthetic release in a registry of its own.
+pub struct Upstream {
+    pub addr: String,
+    state: tempfile::TempDir,
+}
+
+impl Upstream {
+    pub fn start() -> Upstream {
+        tool("docker-registry", "docker-registry");
+        tool("skopeo", "skopeo");
+        tool("jq", "jq");
+        let cache = std::env::var_os("SYNTHETIC_RELEASE_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::var_os("XDG_CACHE_HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| {
+                        PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache")
+                    })
+                    .join("image-factory")
+            });
+        let inputs = cache.join("debian");
+        let layout = cache.join("synthetic-layout");
+        run(Command::new(workspace().join("tests/scripts/fetch-debian-inputs.sh")).arg(&inputs));
+        synthetic_release::generate(&synthetic_release::Config {
+            inputs,
+            out: layout.clone(),
+            versions: Vec::new(),
+            force: false,
+        })
+        .unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let script = workspace().join("tests/scripts/registry.sh");
+        run(Command::new(&script)
+            .arg("start")
+            .env("SYNTHETIC_REGISTRY_STATE", state.path()));
+        let addr = run(Command::new(&script)
+            .arg("push")
+            .arg(&layout)
+            .env("SYNTHETIC_REGISTRY_STATE", state.path()));
+        Upstream {
+            addr: addr.trim().to_owned(),
+            state,
+        }
+    }
+
+    /// An empty registry (a mirror target).
+    pub fn start_empty() -> Upstream {
+        tool("docker-registry", "docker-registry");
+        let state = tempfile::tempdir().unwrap();
+        let addr = run(Command::new(workspace().join("tests/scripts/registry.sh"))
+            .arg("start")
+            .env("SYNTHETIC_REGISTRY_STATE", state.path()));
+        Upstream {
+            addr: addr.trim().to_owned(),
+            state,
+        }
+    }
+
+    /// Stops the registry (the factory's upstream becomes unreachable).
+    pub fn stop(&self) {
+        run(Command::new(workspace().join("tests/scripts/registry.sh"))
+            .arg("stop")
+            .env("SYNTHETIC_REGISTRY_STATE", self.state.path()));
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        let _ = Command::new(workspace().join("tests/scripts/registry.sh"))
+            .arg("stop")
+            .env("SYNTHETIC_REGISTRY_STATE", self.state.path())
+            .output();
+    }
+}
+
+/// A running `image-factory serve`.
+pub struct Factory {
+    child: Option<Child>,
+    pub base: String,
+    pub metrics: String,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+    upstream: String,
+}
+
+impl Factory {
+    /// Starts the binary on free ports over `data_dir`, upstream `registry`.
+    pub fn start(registry: &str, data_dir: &Path) -> Factory {
+        Self::start_with(registry, data_dir, &[])
+    }
+
+    pub fn start_with(registry: &str, data_dir: &Path, extra: &[&str]) -> Factory {
+        let port = free_port();
+        let metrics_port = free_port();
+        let log = data_dir.with_extension(format!("{port}.log"));
+        let stderr = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_image-factory"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--metrics-listen")
+            .arg(format!("127.0.0.1:{metrics_port}"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--upstream-registry")
+            .arg(registry)
+            .arg("--upstream-insecure")
+            .args(extra)
+            .env("IF_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        let child = cmd.spawn().unwrap();
+        let mut factory = Factory {
+            child: Some(child),
+            base: format!("http://127.0.0.1:{port}"),
+            metrics: format!("http://127.0.0.1:{metrics_port}/metrics"),
+            data_dir: data_dir.to_owned(),
+            log,
+            upstream: registry.to_owned(),
+        };
+        factory.wait_healthy();
+        factory
+    }
+
+    fn wait_healthy(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                let log = self.log_text();
+                let hint = if status.success() && log.is_empty() {
+                    " (silently: is the binary another worktree's build sharing CARGO_TARGET_DIR?)"
+                } else {
+                    ""
+                };
+                panic!("image-factory exited with {status}{hint}:\n{log}");
+            }
+            if curl(&[&format!("{}/healthz", self.base)]).status == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("image-factory did not become healthy:\n{}", self.log_text());
+    }
+
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.as_ref().unwrap().id() as i32)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then waits up to `timeout` for the exit status.
+    pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        kill(self.pid(), Signal::SIGTERM).unwrap();
+        let deadline = Instant::now() + timeout;
+        let mut child = self.child.take().unwrap();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "image-factory did not exit after SIGTERM:\n{}",
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts again on the same data directory (new ports).
+    pub fn restart(&mut self) {
+        self.kill();
+        *self = Factory::start(&self.upstream.clone(), &self.data_dir.clone());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// One sample of a metric, by its full name and label text (`name{a="b"}`),
+    /// or 0 when absent.
+    pub fn metric(&self, series: &str) -> f64 {
+        let text = String::from_utf8(curl(&[&self.metrics]).body).unwrap();
+        text.lines()
+            .filter_map(|line| line.strip_prefix(series))
+            .filter_map(|rest| rest.strip_prefix(' '))
+            .filter_map(|v| v.split_whitespace().next())
+            .map(|v| v.parse::<f64>().unwrap())
+            .sum()
+    }
+
+    /// Sum of every series of a metric family whose line starts with `prefix`.
+    pub fn metric_sum(&self, prefix: &str) -> f64 {
+        let text = String::from_utf8(curl(&[&self.metrics]).body).unwrap();
+        text.lines()
+            .filter(|line| line.starts_with(prefix))
+            .filter_map(|line| line.rsplit(' ').next())
+            .map(|v| v.parse::<f64>().unwrap())
+            .sum()
+    }
+
+    /// Creates a schematic and returns its ID.
+    pub fn create_schematic(&self, yaml: &str) -> String {
+        let r = curl(&[
+            "-X",
+            "POST",
+            "--data-binary",
+            yaml,
+            &self.url("/schematics"),
+        ]);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        json["id"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Factory {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A curl answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// Lowercased names.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Runs curl with `args` (the URL among them); status 0 means no answer.
+pub fn curl(args: &[&str]) -> Reply {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("h");
+    let body = dir.path().join("b");
+    let out: Output = Command::new(tool("curl", "curl"))
+        .arg("-sS")
+        .arg("--max-time")
+        .arg("600")
+        .arg("-D")
+        .arg(&head)
+        .arg("-o")
+        .arg(&body)
+        .arg("-w")
+        .arg("%{http_code}")
+        .args(args)
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    let head = std::fs::read_to_string(&head).unwrap_or_default();
+    let headers = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: std::fs::read(&body).unwrap_or_default(),
+    }
+}
+
+/// Runs the binary with `args` (not `serve`) and `stdin`.
+pub fn cli(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_image-factory"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
