@@ -147,7 +147,13 @@ impl Progress {
                     self.bytes += size;
                 }
             }
-            MirrorEvent::Tag { .. } => {}
+            MirrorEvent::Skipped {
+                repository,
+                reference,
+                reason,
+            } => tracing::info!("skipped {repository}:{reference}: {reason}"),
+            // Tags and events added later move no counter.
+            _ => {}
         }
     }
 

@@ -24,7 +24,7 @@ pub fn workspace() -> PathBuf {
         .to_owned()
 }
 
-fn tool(name: &str, package: &str) -> String {
+pub fn tool(name: &str, package: &str) -> String {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
         .unwrap_or(false);
@@ -58,6 +58,9 @@ fn free_port() -> u16 {
 /// The synthetic release in a registry of its own.
 pub struct Upstream {
     pub addr: String,
+    /// The synthetic release's OCI layout (what the registry serves); empty
+    /// for an empty registry.
+    pub layout: PathBuf,
     state: tempfile::TempDir,
 }
 
@@ -97,6 +100,7 @@ impl Upstream {
             .env("SYNTHETIC_REGISTRY_STATE", state.path()));
         Upstream {
             addr: addr.trim().to_owned(),
+            layout,
             state,
         }
     }
@@ -110,6 +114,7 @@ impl Upstream {
             .env("SYNTHETIC_REGISTRY_STATE", state.path()));
         Upstream {
             addr: addr.trim().to_owned(),
+            layout: PathBuf::new(),
             state,
         }
     }
@@ -138,7 +143,7 @@ pub struct Factory {
     pub metrics: String,
     pub data_dir: PathBuf,
     pub log: PathBuf,
-    upstream: String,
+    upstream: Vec<String>,
 }
 
 impl Factory {
@@ -148,6 +153,17 @@ impl Factory {
     }
 
     pub fn start_with(registry: &str, data_dir: &Path, extra: &[&str]) -> Factory {
+        let upstream = ["--upstream-registry", registry, "--upstream-insecure"];
+        Self::spawn(upstream.map(str::to_owned).to_vec(), data_dir, extra)
+    }
+
+    /// Starts the binary over an OCI layout upstream (offline mode).
+    pub fn start_layout(layout: &Path, data_dir: &Path, extra: &[&str]) -> Factory {
+        let upstream = vec!["--upstream-layout".to_owned(), layout.display().to_string()];
+        Self::spawn(upstream, data_dir, extra)
+    }
+
+    fn spawn(upstream: Vec<String>, data_dir: &Path, extra: &[&str]) -> Factory {
         let port = free_port();
         let metrics_port = free_port();
         let log = data_dir.with_extension(format!("{port}.log"));
@@ -160,9 +176,7 @@ impl Factory {
             .arg(format!("127.0.0.1:{metrics_port}"))
             .arg("--data-dir")
             .arg(data_dir)
-            .arg("--upstream-registry")
-            .arg(registry)
-            .arg("--upstream-insecure")
+            .args(&upstream)
             .args(extra)
             .env("IF_LOG", "info")
             .stdout(Stdio::null())
@@ -174,7 +188,7 @@ impl Factory {
             metrics: format!("http://127.0.0.1:{metrics_port}/metrics"),
             data_dir: data_dir.to_owned(),
             log,
-            upstream: registry.to_owned(),
+            upstream,
         };
         factory.wait_healthy();
         factory
@@ -240,7 +254,7 @@ impl Factory {
     /// Starts again on the same data directory (new ports).
     pub fn restart(&mut self) {
         self.kill();
-        *self = Factory::start(&self.upstream.clone(), &self.data_dir.clone());
+        *self = Factory::spawn(self.upstream.clone(), &self.data_dir.clone(), &[]);
     }
 
     pub fn url(&self, path: &str) -> String {
