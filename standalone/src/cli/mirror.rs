@@ -142,11 +142,9 @@ impl Progress {
                 self.image += 1;
                 self.repository.clone_from(repository);
             }
-            MirrorEvent::Blob { size, copied, .. } => {
-                if *copied {
-                    self.bytes += size;
-                }
-            }
+            MirrorEvent::Blob {
+                size, copied: true, ..
+            } => self.bytes += size,
             MirrorEvent::Skipped {
                 repository,
                 reference,
