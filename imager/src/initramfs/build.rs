@@ -32,8 +32,9 @@ use factory_core::quirks::Quirks;
 use factory_core::version::TalosVersion;
 
 use crate::extension::{Extension, Limits};
+use crate::segment_cache::{DEFAULT_MAX_BYTES, SegmentCache};
 
-use super::codec::{SegmentCompression, SegmentEncoder};
+use super::codec::{FrameKind, FramedEncoder, SegmentCompression};
 use super::error::{InitramfsError, io_context};
 use super::extensions_yaml::{Layer, render_extensions_yaml};
 use super::materialize::Concrete;
@@ -58,6 +59,10 @@ pub struct InitramfsSettings {
     pub depmod: PathBuf,
     /// Bounds for materialising links.
     pub limits: Limits,
+    /// Where per-extension squashfs images are kept by content and reused
+    /// across builds (see [`crate::segment_cache`]); `None` builds every
+    /// image afresh, as upstream does.
+    pub segment_cache: Option<PathBuf>,
 }
 
 impl InitramfsSettings {
@@ -69,6 +74,7 @@ impl InitramfsSettings {
             check_contents: false,
             depmod: PathBuf::from("depmod"),
             limits: Limits::default(),
+            segment_cache: None,
         }
     }
 }
@@ -155,7 +161,12 @@ pub fn build_initramfs<W: Write>(
     }
 
     let staging_dir = work_dir.join("initramfs");
-    let mut staging = Staging::new(&staging_dir, quirks, settings.limits.max_entries)
+    let cache = settings
+        .segment_cache
+        .as_deref()
+        .map(|dir| SegmentCache::open(dir, DEFAULT_MAX_BYTES))
+        .transpose()?;
+    let mut staging = Staging::new(&staging_dir, quirks, settings.limits.max_entries, cache)
         .map_err(io_context(format!("creating {}", staging_dir.display())))?;
     for (dir_name, ext) in &mut named {
         staging.add(dir_name, ext)?;
@@ -175,11 +186,17 @@ pub fn build_initramfs<W: Write>(
         write_microcode_cpio(&staging, &mut out)?;
     }
     copy_base(base_initramfs, &mut out)?;
-    let encoder = SegmentEncoder::new(compression, &mut out)
-        .map_err(io_context("starting the extensions segment compressor"))?;
-    let mut cpio = NewcWriter::new(encoder);
+    let mut cpio = NewcWriter::new(FramedEncoder::new(compression, &mut out));
     for (path, entry) in &staging.entries {
         let context = || format!("writing cpio entry {path}");
+        let frame = if staging.images.contains(path) {
+            FrameKind::Images
+        } else {
+            FrameKind::Other
+        };
+        cpio.get_mut()
+            .begin(frame)
+            .map_err(io_context(format!("starting a compressed frame at {path}")))?;
         match entry {
             Concrete::Dir { mode } => cpio
                 .dir(path.as_str(), *mode & 0o777)

@@ -23,7 +23,7 @@ mod stage;
 mod virtual_ext;
 
 pub use build::{EXTENSIONS_YAML, InitramfsSettings, InitramfsSummary, build_initramfs};
-pub use codec::{SegmentCompression, XZ_PRESET, ZSTD_LEVEL};
+pub use codec::{IMAGE_FRAME_LEVEL, SegmentCompression, XZ_PRESET, ZSTD_LEVEL};
 pub use error::InitramfsError;
 pub use extensions_yaml::{Layer, render_extensions_yaml};
 pub use materialize::{MAX_MATERIALIZE_DEPTH, MaterializeError};
@@ -31,7 +31,7 @@ pub use modules_dep::{
     DEPMOD_CONFIG, MAX_ROOTFS_BYTES, MODULES_DEP_AUTHOR, MODULES_DEP_DESCRIPTION, MODULES_DEP_NAME,
     ModulesDepError, ROOTFS_ASSET,
 };
-pub use squashfs::SquashfsError;
+pub use squashfs::{IMAGE_ERRATUM, SquashfsError};
 pub use stage::{AMD_UCODE, INTEL_UCODE};
 pub use virtual_ext::{
     EMBEDDED_CONFIG_EXTENSION_NAME, IMAGE_FACTORY_NAME, SCHEMATIC_EXTENSION_NAME,

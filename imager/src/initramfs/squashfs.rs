@@ -17,9 +17,14 @@
 //!
 //! File contents are read lazily from their blob files during the write;
 //! the image is written to a file (the writer needs `Seek`).
+//!
+//! Because equal inputs give equal images, [`image_key`] names an image by
+//! everything it is made of (entries, contents, settings, and
+//! [`IMAGE_ERRATUM`] for this writer's own code), which is what
+//! [`crate::segment_cache`] stores it under.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 use backhand::compression::{CompressionOptions, Compressor, Zstd};
@@ -28,6 +33,7 @@ use backhand::{
 };
 
 use crate::extension::TreePath;
+use crate::segment_cache::{SegmentKey, SegmentKeyBuilder};
 
 use super::codec::{SegmentCompression, ZSTD_LEVEL};
 
@@ -58,6 +64,14 @@ pub enum SquashfsError {
         /// The cause.
         source: BackhandError,
     },
+    /// Reading a file's content for the image's key failed.
+    #[error("reading {path} to name its image: {source}")]
+    Key {
+        /// The entry.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// Writing the image failed.
     #[error("writing {path}: {source}")]
     Write {
@@ -72,10 +86,54 @@ fn header(mode: u32) -> NodeHeader {
     NodeHeader::new((mode & 0o7777) as u16, 0, 0, 0)
 }
 
+/// Names the image writer's output format; bump it whenever a change to
+/// this module or to `backhand` changes the bytes of an image, so cached
+/// images from older builders are not reused.
+pub const IMAGE_ERRATUM: &str = "initramfs-squashfs/1 backhand-0.25 block-131072 mtime-0";
+
+/// The content address of the image [`write_squashfs`] makes from the same
+/// arguments: reads every file once.
+pub(crate) fn image_key(
+    entries: &[(TreePath, SquashEntry)],
+    root_mode: u32,
+    compression: SegmentCompression,
+) -> Result<SegmentKey, SquashfsError> {
+    let mut key = SegmentKeyBuilder::new(IMAGE_ERRATUM);
+    key.field(match compression {
+        SegmentCompression::Zstd => b"zstd-18",
+        SegmentCompression::Xz => b"xz-dict-100%",
+    })
+    .number(u64::from(root_mode & 0o7777))
+    .number(entries.len() as u64);
+    for (path, entry) in entries {
+        key.field(path.as_str().as_bytes());
+        match entry {
+            SquashEntry::Dir { mode } => {
+                key.field(b"dir").number(u64::from(mode & 0o7777));
+            }
+            SquashEntry::Symlink { target } => {
+                key.field(b"symlink").field(target.as_bytes());
+            }
+            SquashEntry::File { mode, source } => {
+                key.field(b"file").number(u64::from(mode & 0o7777));
+                let fail = |source| SquashfsError::Key {
+                    path: path.to_string(),
+                    source,
+                };
+                let file = File::open(source).map_err(fail)?;
+                let size = file.metadata().map_err(fail)?.len();
+                key.content(&mut BufReader::with_capacity(1 << 16, file), size)
+                    .map_err(fail)?;
+            }
+        }
+    }
+    Ok(key.finish())
+}
+
 /// Writes `entries` (parents before children) as a squashfs image at `out`
 /// and returns its size in bytes.
 pub(crate) fn write_squashfs(
-    entries: impl IntoIterator<Item = (TreePath, SquashEntry)>,
+    entries: &[(TreePath, SquashEntry)],
     root_mode: u32,
     compression: SegmentCompression,
     out: &Path,
@@ -103,9 +161,9 @@ pub(crate) fn write_squashfs(
     fs.set_compressor(compressor);
     for (path, entry) in entries {
         let added = match entry {
-            SquashEntry::Dir { mode } => fs.push_dir(path.as_str(), header(mode)),
+            SquashEntry::Dir { mode } => fs.push_dir(path.as_str(), header(*mode)),
             SquashEntry::File { mode, source } => {
-                fs.push_file_from_path(source, path.as_str(), header(mode))
+                fs.push_file_from_path(source, path.as_str(), header(*mode))
             }
             SquashEntry::Symlink { target } => {
                 fs.push_symlink(target, path.as_str(), header(0o777))
