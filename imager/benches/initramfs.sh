@@ -128,15 +128,16 @@ BIN=$(cd "$ROOT" && cargo bench -p factory-imager --bench initramfs_tool --no-ru
 WORK=$(mktemp -d "$CACHE/run.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-measure() { # NAME CMD... -> "wall_s rss_kib"
+measure() { # NAME CMD... -> "wall_s rss_kib cpu_s"
     local log="$WORK/$1.time"
     shift
     "$TIME" -v -o "$log" "$@" >/dev/null 2>"$WORK/stderr" || { cat "$WORK/stderr" >&2; exit 1; }
-    local wall rss
+    local wall rss cpu
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" |
         awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-    echo "$wall $rss"
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$log")
+    echo "$wall $rss $cpu"
 }
 
 # The reference pipeline, as upstream's imager runs it (schematic A).
@@ -156,13 +157,14 @@ cp "$IN/base.zst" "$OUT"
     cpio -H newc --create --reproducible --quiet -R +0:+0 | zstd -T0 -18 -c --quiet) >>"$OUT"
 SH
 
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 LAYERS_A=("$IN/ext0.tar" "$IN/ext1.tar" "$IN/ext2.tar" "$IN/ext3.tar" "$IN/schematic-a.tar")
 LAYERS_B=("$IN/ext0.tar" "$IN/ext1.tar" "$IN/ext2.tar" "$IN/ext3.tar" "$IN/schematic-b.tar")
 sync
 
-read -r cold_w cold_r < <(measure cold "$BIN" "$IN/base.zst" "$WORK/cold.img" "$WORK/segments" "${LAYERS_A[@]}")
-read -r warm_w warm_r < <(measure warm "$BIN" "$IN/base.zst" "$WORK/warm.img" "$WORK/segments" "${LAYERS_B[@]}")
-read -r none_w none_r < <(measure none "$BIN" "$IN/base.zst" "$WORK/none.img" - "${LAYERS_A[@]}")
+read -r cold_w cold_r cold_c < <(measure cold "$BIN" "$IN/base.zst" "$WORK/cold.img" "$WORK/segments" "${LAYERS_A[@]}")
+read -r warm_w warm_r warm_c < <(measure warm "$BIN" "$IN/base.zst" "$WORK/warm.img" "$WORK/segments" "${LAYERS_B[@]}")
+read -r none_w none_r none_c < <(measure none "$BIN" "$IN/base.zst" "$WORK/none.img" - "${LAYERS_A[@]}")
 
 # Our extensions.yaml, so both outputs carry the same file.
 unpack() { # IMG DIR: every segment after the base, unpacked with cpio
@@ -172,7 +174,7 @@ unpack() { # IMG DIR: every segment after the base, unpacked with cpio
     tail -c +$((base_len + 1)) "$1" | zstd -d -q -c | (cd "$2" && cpio -idm --quiet --no-absolute-filenames)
 }
 unpack "$WORK/cold.img" "$WORK/tree-ours"
-read -r pipe_w pipe_r < <(measure pipeline bash "$WORK/pipeline.sh" "$IN" "$WORK/pipe-tmp" \
+read -r pipe_w pipe_r pipe_c < <(measure pipeline bash "$WORK/pipeline.sh" "$IN" "$WORK/pipe-tmp" \
     "$WORK/pipeline.img" "$WORK/tree-ours/extensions.yaml")
 unpack "$WORK/pipeline.img" "$WORK/tree-pipe"
 
@@ -195,18 +197,21 @@ ext_bytes=$(du -cb "$IN"/ext[0-3]/rootfs | tail -n1 | cut -f1)
 ps=$(stat -c %s "$WORK/pipeline.img")
 printf '\ninputs: 4 extensions, %s bytes of files (+ schematic extension), %s CPUs\n\n' \
     "$ext_bytes" "$(nproc)"
-printf '%-26s | %8s | %8s | %9s | %12s | %8s\n' run "wall s" "x pipe" "peak MiB" "output bytes" "size"
-printf -- '---------------------------+----------+----------+-----------+--------------+---------\n'
-row() { # NAME WALL RSS FILE
+printf 'load average before the runs: %s\n\n' "$LOAD"
+printf '%-22s | %7s %6s | %7s %6s | %8s | %12s | %7s\n' run "wall s" "x pipe" "cpu s" "x pipe" \
+    "peak MiB" "output bytes" "size"
+printf -- '-----------------------+----------------+----------------+----------+--------------+--------\n'
+row() { # NAME WALL RSS CPU FILE
     local s
-    s=$(stat -c %s "$4")
-    awk -v n="$1" -v w="$2" -v pw="$pipe_w" -v r="$3" -v s="$s" -v ps="$ps" \
-        'BEGIN { printf "%-26s | %8.2f | %8.2f | %9.1f | %12d | %+7.2f%%\n",
-                 n, w, pw / w, r / 1024, s, (s / ps - 1) * 100 }'
+    s=$(stat -c %s "$5")
+    awk -v n="$1" -v w="$2" -v pw="$pipe_w" -v r="$3" -v c="$4" -v pc="$pipe_c" -v s="$s" \
+        -v ps="$ps" 'BEGIN { printf "%-22s | %7.2f %6.2f | %7.2f %6.2f | %8.1f | %12d | %+6.2f%%\n",
+                 n, w, pw / w, c, pc / c, r / 1024, s, (s / ps - 1) * 100 }'
 }
-row "pipeline (upstream)" "$pipe_w" "$pipe_r" "$WORK/pipeline.img"
-row "ours, cold cache" "$cold_w" "$cold_r" "$WORK/cold.img"
-row "ours, 2nd schematic" "$warm_w" "$warm_r" "$WORK/warm.img"
-row "ours, no cache" "$none_w" "$none_r" "$WORK/none.img"
+row "pipeline (upstream)" "$pipe_w" "$pipe_r" "$pipe_c" "$WORK/pipeline.img"
+row "ours, cold cache" "$cold_w" "$cold_r" "$cold_c" "$WORK/cold.img"
+row "ours, 2nd schematic" "$warm_w" "$warm_r" "$warm_c" "$WORK/warm.img"
+row "ours, no cache" "$none_w" "$none_r" "$none_c" "$WORK/none.img"
 echo
-echo "x pipe: pipeline wall time / this run's (higher is faster); size: vs the pipeline's output."
+echo "x pipe: the pipeline's time / this run's (higher is faster); cpu = user + system"
+echo "(steadier than wall time on a shared machine); size: vs the pipeline's output."

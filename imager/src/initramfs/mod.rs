@@ -11,6 +11,7 @@
 //! `extensions_yaml` (over `factory_core::goyaml`) lists the layers;
 //! `build` streams the segments out through `newc` and `codec`.
 
+mod block_pool;
 mod build;
 mod codec;
 mod error;

@@ -35,6 +35,7 @@ use backhand::{
 use crate::extension::TreePath;
 use crate::segment_cache::{SegmentKey, SegmentKeyBuilder};
 
+use super::block_pool::{PoolFile, pooled_kind, with_pool};
 use super::codec::{SegmentCompression, ZSTD_LEVEL};
 
 /// One entry to put in an image, its path relative to the image root.
@@ -159,7 +160,25 @@ pub(crate) fn write_squashfs(
         source,
     })?;
     fs.set_compressor(compressor);
+    // zstd blocks are compressed ahead on the other cores (see
+    // `block_pool`); xz keeps backhand's own two-thread encoder per block.
+    let workers = match compression {
+        SegmentCompression::Zstd => std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1),
+        SegmentCompression::Xz => 0,
+    };
+    let mut pool_files: Vec<PoolFile> = Vec::new();
+    if workers > 0 {
+        fs.set_kind(pooled_kind());
+    }
     for (path, entry) in entries {
+        if workers > 0
+            && let SquashEntry::File { source, .. } = entry
+            && let Ok(meta) = std::fs::metadata(source)
+        {
+            pool_files.push((path.to_string(), source.clone(), meta.len()));
+        }
         let added = match entry {
             SquashEntry::Dir { mode } => fs.push_dir(path.as_str(), header(*mode)),
             SquashEntry::File { mode, source } => {
@@ -179,12 +198,13 @@ pub(crate) fn write_squashfs(
         source,
     })?;
     let mut writer = BufWriter::with_capacity(1 << 20, file);
-    let (_, written) = fs
-        .write(&mut writer)
-        .map_err(|source| SquashfsError::Write {
-            path: out.display().to_string(),
-            source,
-        })?;
+    let (written, _) = with_pool(pool_files, compressor, DEFAULT_BLOCK_SIZE, workers, || {
+        fs.write(&mut writer)
+    });
+    let (_, written) = written.map_err(|source| SquashfsError::Write {
+        path: out.display().to_string(),
+        source,
+    })?;
     writer
         .into_inner()
         .map_err(|e| SquashfsError::Write {
