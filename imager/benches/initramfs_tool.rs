@@ -5,7 +5,12 @@
 //! Usage: `initramfs_tool <base-initramfs> <out> <segment-cache|-> <layer.tar>...`
 //! (`-`: no segment cache). Prints the summary on stderr.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};

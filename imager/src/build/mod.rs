@@ -174,6 +174,10 @@ pub async fn build(
     })
 }
 
+/// Directory under the puller's cache root holding the initramfs segment
+/// cache ([`crate::segment_cache`]).
+pub const SEGMENT_CACHE_DIR: &str = "segments";
+
 /// Builds the initramfs of `profile` (base from the imager image plus the
 /// profile's extensions) into `dest`.
 async fn initramfs_file(
@@ -193,7 +197,10 @@ async fn initramfs_file(
     )
     .await?;
     let exts = extensions::load_all(ctx, profile, schematic, work).await?;
-    let settings = InitramfsSettings::new(profile.version.clone());
+    let mut settings = InitramfsSettings::new(profile.version.clone());
+    // Squashfs images are shared by content with other schematics' builds,
+    // next to the pulled blobs they are made of.
+    settings.segment_cache = Some(ctx.puller.cache().root().join(SEGMENT_CACHE_DIR));
     let scratch = work.join("scratch");
     std::fs::create_dir_all(&scratch).map_err(BuildError::io("creating", &scratch))?;
     let dest = dest.to_owned();
