@@ -23,6 +23,19 @@
 //! Memory stays bounded: squashfs images are written to files in the work
 //! directory one at a time and streamed into the cpio; no artifact is held
 //! whole. With no extensions the base initramfs is copied unchanged.
+//!
+//! Deliberate differences from upstream's bytes, none in the unpacked tree
+//! (same paths, modes, file contents and squashfs listings):
+//! - squashfs images have mtime 0 (see `squashfs`), so equal extensions
+//!   give equal images, which are then taken from the segment cache
+//!   ([`InitramfsSettings::segment_cache`]) instead of being rebuilt for
+//!   every schematic;
+//! - the zstd segment is several frames: squashfs images at a fast level,
+//!   the rest at 18, each frame ending between cpio entries (see `codec`);
+//! - cpio mtimes are 0 (see `newc`).
+//!
+//! Time goes into the zstd-18 squashfs blocks; they are compressed on all
+//! cores (see `block_pool`), producing the bytes a serial write would.
 
 use std::fs::File;
 use std::io::{self, BufReader, Write};

@@ -9,7 +9,9 @@
 //! extension apart (microcode, firmware, squashfs via `squashfs`);
 //! `modules_dep` runs depmod over the base modules plus the extensions';
 //! `extensions_yaml` (over `factory_core::goyaml`) lists the layers;
-//! `build` streams the segments out through `newc` and `codec`.
+//! `build` streams the segments out through `newc` and `codec`;
+//! `block_pool` spreads squashfs block compression over the cores, and
+//! built images are reused through [`crate::segment_cache`].
 
 mod block_pool;
 mod build;
