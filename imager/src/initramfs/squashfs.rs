@@ -160,12 +160,12 @@ pub(crate) fn write_squashfs(
         source,
     })?;
     fs.set_compressor(compressor);
-    // zstd blocks are compressed ahead on the other cores (see
-    // `block_pool`); xz keeps backhand's own two-thread encoder per block.
+    // zstd blocks are compressed ahead by one worker per core (see
+    // `block_pool`; the writer thread mostly waits for them, as
+    // mksquashfs's does); xz keeps backhand's own two-thread encoder per
+    // block.
     let workers = match compression {
-        SegmentCompression::Zstd => std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .saturating_sub(1),
+        SegmentCompression::Zstd => std::thread::available_parallelism().map_or(1, |n| n.get()),
         SegmentCompression::Xz => 0,
     };
     let mut pool_files: Vec<PoolFile> = Vec::new();
