@@ -198,9 +198,15 @@ pub(crate) fn write_squashfs(
         source,
     })?;
     let mut writer = BufWriter::with_capacity(1 << 20, file);
-    let (written, _) = with_pool(pool_files, compressor, DEFAULT_BLOCK_SIZE, workers, || {
-        fs.write(&mut writer)
-    });
+    let zstd_level = (compression == SegmentCompression::Zstd).then_some(ZSTD_LEVEL);
+    let (written, _) = with_pool(
+        pool_files,
+        compressor,
+        zstd_level,
+        DEFAULT_BLOCK_SIZE,
+        workers,
+        || fs.write(&mut writer),
+    );
     let (_, written) = written.map_err(|source| SquashfsError::Write {
         path: out.display().to_string(),
         source,
