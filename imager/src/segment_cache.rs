@@ -28,6 +28,10 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest as _, Sha256};
 
+/// Where the builder keeps its segment cache: this directory under the
+/// puller's cache root, next to the blobs the segments are made of.
+pub const PULLER_CACHE_SUBDIR: &str = "segments";
+
 /// Default bound of a segment cache: 8 GiB.
 pub const DEFAULT_MAX_BYTES: u64 = 8 << 30;
 

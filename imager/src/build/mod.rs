@@ -174,10 +174,6 @@ pub async fn build(
     })
 }
 
-/// Directory under the puller's cache root holding the initramfs segment
-/// cache ([`crate::segment_cache`]).
-pub const SEGMENT_CACHE_DIR: &str = "segments";
-
 /// Builds the initramfs of `profile` (base from the imager image plus the
 /// profile's extensions) into `dest`.
 async fn initramfs_file(
@@ -200,7 +196,12 @@ async fn initramfs_file(
     let mut settings = InitramfsSettings::new(profile.version.clone());
     // Squashfs images are shared by content with other schematics' builds,
     // next to the pulled blobs they are made of.
-    settings.segment_cache = Some(ctx.puller.cache().root().join(SEGMENT_CACHE_DIR));
+    settings.segment_cache = Some(
+        ctx.puller
+            .cache()
+            .root()
+            .join(crate::segment_cache::PULLER_CACHE_SUBDIR),
+    );
     let scratch = work.join("scratch");
     std::fs::create_dir_all(&scratch).map_err(BuildError::io("creating", &scratch))?;
     let dest = dest.to_owned();
