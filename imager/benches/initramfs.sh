@@ -27,6 +27,8 @@
 #   ours none  no segment cache at all (schematic A)
 # and checks that our output and the pipeline's unpack to the same tree
 # (file names, modes, and the squashfs contents via unsquashfs -lls).
+# Wall times depend on what else the machine runs (the load average is
+# printed); CPU times (user + system) are steadier.
 # Needs: squashfs-tools cpio zstd tar time jq (Debian packages).
 set -euo pipefail
 
