@@ -13,6 +13,8 @@
 //!   cosign signatures.
 //! - [`extension`]: system extension images flattened safely and validated.
 //! - [`initramfs`]: the initramfs with extensions, as Talos's imager lays it out.
+//! - [`segment_cache`]: built squashfs images kept by content and reused
+//!   across schematics.
 //! - [`compress`]: streaming, multi-threaded output compression (xz, zstd,
 //!   gzip, tar.gz) and the initramfs encoders.
 //! - [`uki`]: unified kernel images assembled on systemd-stub, and the plain
@@ -33,5 +35,6 @@ pub mod installer;
 pub mod mirror;
 pub mod oci_write;
 pub mod pull;
+pub mod segment_cache;
 pub mod signing;
 pub mod uki;

@@ -235,7 +235,15 @@ async fn initramfs_file(
     )
     .await?;
     let exts = extensions::load_all(ctx, profile, schematic, work).await?;
-    let settings = InitramfsSettings::new(profile.version.clone());
+    let mut settings = InitramfsSettings::new(profile.version.clone());
+    // Squashfs images are shared by content with other schematics' builds,
+    // next to the pulled blobs they are made of.
+    settings.segment_cache = Some(
+        ctx.puller
+            .cache()
+            .root()
+            .join(crate::segment_cache::PULLER_CACHE_SUBDIR),
+    );
     let scratch = work.join("scratch");
     std::fs::create_dir_all(&scratch).map_err(BuildError::io("creating", &scratch))?;
     let dest = dest.to_owned();

@@ -69,6 +69,9 @@ pub enum InitramfsError {
         /// The cause.
         source: SquashfsError,
     },
+    /// The segment cache could not be read or written.
+    #[error("{0}")]
+    SegmentCache(#[from] crate::segment_cache::SegmentCacheError),
     /// The `modules.dep` extension could not be built.
     #[error("building the modules.dep extension: {0}")]
     ModulesDep(#[from] ModulesDepError),

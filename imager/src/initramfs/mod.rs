@@ -9,8 +9,11 @@
 //! extension apart (microcode, firmware, squashfs via `squashfs`);
 //! `modules_dep` runs depmod over the base modules plus the extensions';
 //! `extensions_yaml` (over `factory_core::goyaml`) lists the layers;
-//! `build` streams the segments out through `newc` and `codec`.
+//! `build` streams the segments out through `newc` and `codec`;
+//! `block_pool` spreads squashfs block compression over the cores, and
+//! built images are reused through [`crate::segment_cache`].
 
+mod block_pool;
 mod build;
 mod codec;
 mod error;
@@ -23,7 +26,7 @@ mod stage;
 mod virtual_ext;
 
 pub use build::{EXTENSIONS_YAML, InitramfsSettings, InitramfsSummary, build_initramfs};
-pub use codec::{SegmentCompression, XZ_PRESET, ZSTD_LEVEL};
+pub use codec::{IMAGE_FRAME_LEVEL, SegmentCompression, XZ_PRESET, ZSTD_LEVEL};
 pub use error::InitramfsError;
 pub use extensions_yaml::{Layer, render_extensions_yaml};
 pub use materialize::{MAX_MATERIALIZE_DEPTH, MaterializeError};
@@ -31,7 +34,7 @@ pub use modules_dep::{
     DEPMOD_CONFIG, MAX_ROOTFS_BYTES, MODULES_DEP_AUTHOR, MODULES_DEP_DESCRIPTION, MODULES_DEP_NAME,
     ModulesDepError, ROOTFS_ASSET,
 };
-pub use squashfs::SquashfsError;
+pub use squashfs::{IMAGE_ERRATUM, SquashfsError};
 pub use stage::{AMD_UCODE, INTEL_UCODE};
 pub use virtual_ext::{
     EMBEDDED_CONFIG_EXTENSION_NAME, IMAGE_FACTORY_NAME, SCHEMATIC_EXTENSION_NAME,

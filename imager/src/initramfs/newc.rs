@@ -43,6 +43,11 @@ impl<W: Write> NewcWriter<W> {
         }
     }
 
+    /// The sink, to act on it between entries.
+    pub(crate) fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// A directory (`mode` holds permission bits).
     pub(crate) fn dir(&mut self, name: &str, mode: u32) -> io::Result<()> {
         let ino = self.take_ino();

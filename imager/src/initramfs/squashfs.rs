@@ -17,9 +17,14 @@
 //!
 //! File contents are read lazily from their blob files during the write;
 //! the image is written to a file (the writer needs `Seek`).
+//!
+//! Because equal inputs give equal images, [`image_key`] names an image by
+//! everything it is made of (entries, contents, settings, and
+//! [`IMAGE_ERRATUM`] for this writer's own code), which is what
+//! [`crate::segment_cache`] stores it under.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 use backhand::compression::{CompressionOptions, Compressor, Zstd};
@@ -28,7 +33,9 @@ use backhand::{
 };
 
 use crate::extension::TreePath;
+use crate::segment_cache::{SegmentKey, SegmentKeyBuilder};
 
+use super::block_pool::{PoolFile, pooled_kind, with_pool};
 use super::codec::{SegmentCompression, ZSTD_LEVEL};
 
 /// One entry to put in an image, its path relative to the image root.
@@ -58,6 +65,14 @@ pub enum SquashfsError {
         /// The cause.
         source: BackhandError,
     },
+    /// Reading a file's content for the image's key failed.
+    #[error("reading {path} to name its image: {source}")]
+    Key {
+        /// The entry.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// Writing the image failed.
     #[error("writing {path}: {source}")]
     Write {
@@ -72,10 +87,54 @@ fn header(mode: u32) -> NodeHeader {
     NodeHeader::new((mode & 0o7777) as u16, 0, 0, 0)
 }
 
+/// Names the image writer's output format; bump it whenever a change to
+/// this module or to `backhand` changes the bytes of an image, so cached
+/// images from older builders are not reused.
+pub const IMAGE_ERRATUM: &str = "initramfs-squashfs/1 backhand-0.25 block-131072 mtime-0";
+
+/// The content address of the image [`write_squashfs`] makes from the same
+/// arguments: reads every file once.
+pub(crate) fn image_key(
+    entries: &[(TreePath, SquashEntry)],
+    root_mode: u32,
+    compression: SegmentCompression,
+) -> Result<SegmentKey, SquashfsError> {
+    let mut key = SegmentKeyBuilder::new(IMAGE_ERRATUM);
+    key.field(match compression {
+        SegmentCompression::Zstd => b"zstd-18",
+        SegmentCompression::Xz => b"xz-dict-100%",
+    })
+    .number(u64::from(root_mode & 0o7777))
+    .number(entries.len() as u64);
+    for (path, entry) in entries {
+        key.field(path.as_str().as_bytes());
+        match entry {
+            SquashEntry::Dir { mode } => {
+                key.field(b"dir").number(u64::from(mode & 0o7777));
+            }
+            SquashEntry::Symlink { target } => {
+                key.field(b"symlink").field(target.as_bytes());
+            }
+            SquashEntry::File { mode, source } => {
+                key.field(b"file").number(u64::from(mode & 0o7777));
+                let fail = |source| SquashfsError::Key {
+                    path: path.to_string(),
+                    source,
+                };
+                let file = File::open(source).map_err(fail)?;
+                let size = file.metadata().map_err(fail)?.len();
+                key.content(&mut BufReader::with_capacity(1 << 16, file), size)
+                    .map_err(fail)?;
+            }
+        }
+    }
+    Ok(key.finish())
+}
+
 /// Writes `entries` (parents before children) as a squashfs image at `out`
 /// and returns its size in bytes.
 pub(crate) fn write_squashfs(
-    entries: impl IntoIterator<Item = (TreePath, SquashEntry)>,
+    entries: &[(TreePath, SquashEntry)],
     root_mode: u32,
     compression: SegmentCompression,
     out: &Path,
@@ -101,11 +160,29 @@ pub(crate) fn write_squashfs(
         source,
     })?;
     fs.set_compressor(compressor);
+    // zstd blocks are compressed ahead by one worker per core (see
+    // `block_pool`; the writer thread mostly waits for them, as
+    // mksquashfs's does); xz keeps backhand's own two-thread encoder per
+    // block.
+    let workers = match compression {
+        SegmentCompression::Zstd => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        SegmentCompression::Xz => 0,
+    };
+    let mut pool_files: Vec<PoolFile> = Vec::new();
+    if workers > 0 {
+        fs.set_kind(pooled_kind());
+    }
     for (path, entry) in entries {
+        if workers > 0
+            && let SquashEntry::File { source, .. } = entry
+            && let Ok(meta) = std::fs::metadata(source)
+        {
+            pool_files.push((path.to_string(), source.clone(), meta.len()));
+        }
         let added = match entry {
-            SquashEntry::Dir { mode } => fs.push_dir(path.as_str(), header(mode)),
+            SquashEntry::Dir { mode } => fs.push_dir(path.as_str(), header(*mode)),
             SquashEntry::File { mode, source } => {
-                fs.push_file_from_path(source, path.as_str(), header(mode))
+                fs.push_file_from_path(source, path.as_str(), header(*mode))
             }
             SquashEntry::Symlink { target } => {
                 fs.push_symlink(target, path.as_str(), header(0o777))
@@ -121,12 +198,19 @@ pub(crate) fn write_squashfs(
         source,
     })?;
     let mut writer = BufWriter::with_capacity(1 << 20, file);
-    let (_, written) = fs
-        .write(&mut writer)
-        .map_err(|source| SquashfsError::Write {
-            path: out.display().to_string(),
-            source,
-        })?;
+    let zstd_level = (compression == SegmentCompression::Zstd).then_some(ZSTD_LEVEL);
+    let (written, _) = with_pool(
+        pool_files,
+        compressor,
+        zstd_level,
+        DEFAULT_BLOCK_SIZE,
+        workers,
+        || fs.write(&mut writer),
+    );
+    let (_, written) = written.map_err(|source| SquashfsError::Write {
+        path: out.display().to_string(),
+        source,
+    })?;
     writer
         .into_inner()
         .map_err(|e| SquashfsError::Write {

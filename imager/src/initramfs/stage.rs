@@ -16,7 +16,7 @@
 //! The staging area is an ordered map of initramfs paths to directories and
 //! files on disk, so the final cpio is written in listing order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -24,12 +24,13 @@ use std::path::{Path, PathBuf};
 use factory_core::quirks::Quirks;
 
 use crate::extension::{Extension, Node, TreePath};
+use crate::segment_cache::SegmentCache;
 
 use super::codec::SegmentCompression;
 use super::error::{InitramfsError, io_context};
 use super::extensions_yaml::Layer;
 use super::materialize::{Concrete, materialize, resolve};
-use super::squashfs::{SquashEntry, write_squashfs};
+use super::squashfs::{SquashEntry, image_key, write_squashfs};
 
 /// Where the early microcode blobs go (upstream's destinations).
 pub const INTEL_UCODE: &str = "kernel/x86/microcode/GenuineIntel.bin";
@@ -58,12 +59,21 @@ pub(crate) struct Staging {
     pub(crate) microcode: BTreeMap<TreePath, PathBuf>,
     /// Entries of the compressed segment.
     pub(crate) entries: BTreeMap<TreePath, Concrete>,
+    /// Which of `entries` are squashfs images.
+    pub(crate) images: BTreeSet<TreePath>,
+    /// Where built images are kept and looked up, if anywhere.
+    cache: Option<SegmentCache>,
     /// `extensions.yaml` layers, in order.
     pub(crate) layers: Vec<Layer>,
 }
 
 impl Staging {
-    pub(crate) fn new(dir: &Path, quirks: Quirks, max_entries: usize) -> io::Result<Staging> {
+    pub(crate) fn new(
+        dir: &Path,
+        quirks: Quirks,
+        max_entries: usize,
+        cache: Option<SegmentCache>,
+    ) -> io::Result<Staging> {
         std::fs::create_dir_all(dir)?;
         Ok(Staging {
             dir: dir.to_owned(),
@@ -72,6 +82,8 @@ impl Staging {
             max_entries,
             microcode: BTreeMap::new(),
             entries: BTreeMap::new(),
+            images: BTreeSet::new(),
+            cache,
             layers: Vec::new(),
         })
     }
@@ -111,18 +123,33 @@ impl Staging {
                 Some((rel, entry))
             })
             .collect();
-        let size =
-            write_squashfs(entries, root_mode, self.compression, &out).map_err(|source| {
-                InitramfsError::Squashfs {
-                    extension: name.clone(),
-                    source,
+        let squashfs_error = |source| InitramfsError::Squashfs {
+            extension: name.clone(),
+            source,
+        };
+        let size = match &self.cache {
+            Some(cache) => {
+                let key =
+                    image_key(&entries, root_mode, self.compression).map_err(squashfs_error)?;
+                match cache.fetch(&key, "sqsh", &out)? {
+                    Some(size) => size,
+                    None => {
+                        let size = write_squashfs(&entries, root_mode, self.compression, &out)
+                            .map_err(squashfs_error)?;
+                        cache.store(&key, "sqsh", &out)?;
+                        size
+                    }
                 }
-            })?;
+            }
+            None => write_squashfs(&entries, root_mode, self.compression, &out)
+                .map_err(squashfs_error)?,
+        };
         let path =
             TreePath::from_components([image.as_str()]).ok_or_else(|| InitramfsError::Io {
                 context: format!("naming squashfs image {image:?}"),
                 source: io::Error::from(io::ErrorKind::InvalidInput),
             })?;
+        self.images.insert(path.clone());
         self.entries.insert(
             path,
             Concrete::File {
