@@ -105,15 +105,15 @@ async fn damaged_blobs_and_records_are_rebuilt_and_failures_expire() {
 
     // 5. A build that fails: reported with the reason, remembered, retried.
     let (platform, metrics) = open(&settings).await;
-    let (ukey, uprof) = profile(&platform, "metal-amd64-uki.efi", &schematic, "v1.12.4").await;
+    let (ukey, uprof) = profile(&platform, "metal-amd64.iso", &schematic, "v1.12.4").await;
     let first = platform.asset(&ukey, &uprof).await;
     let Err(PlatformError::BuildFailed(reason)) = &first else {
         panic!("expected BuildFailed, got {first:?}");
     };
-    assert!(reason.contains("UKI"), "{reason}");
+    assert!(reason.contains("ISO"), "{reason}");
     assert_eq!(platform.asset(&ukey, &uprof).await, first);
-    assert_eq!(builds(&metrics, "uki", "failed"), 1);
+    assert_eq!(builds(&metrics, "iso", "failed"), 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(platform.asset(&ukey, &uprof).await, first);
-    assert_eq!(builds(&metrics, "uki", "failed"), 2);
+    assert_eq!(builds(&metrics, "iso", "failed"), 2);
 }
