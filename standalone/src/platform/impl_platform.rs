@@ -13,10 +13,9 @@ use factory_core::profile::BuildProfile;
 use factory_core::registry::{Descriptor, Digest, DigestAlgorithm, Reference};
 use factory_core::schematic::SchematicId;
 use factory_core::version::TalosVersion;
-use factory_imager::signing::CosignSignature;
 
 use super::error::{join_error, store_error};
-use super::installer::{produce, publish, registry_host};
+use super::installer::{produce, publish};
 use super::{Inner, StandalonePlatform};
 use crate::object::FileSlice;
 use crate::store::{BlobCheck, Store, StoreError};
@@ -119,15 +118,7 @@ impl Platform for StandalonePlatform {
                 if let Some(found) = platform.tagged(&repository, &tag).await? {
                     return Ok(crate::builds::Outcome::Found(found));
                 }
-                let publication = produce(&inner, &request).await?;
-                let reference = format!(
-                    "{}/{}",
-                    registry_host(&inner.settings.external_url),
-                    publication.repository
-                );
-                let signature =
-                    CosignSignature::new(&inner.key, &reference, &publication.index.digest, None)
-                        .map_err(|e| PlatformError::Internal(format!("signing {reference}: {e}")))?;
+                let (publication, signature) = produce(&inner, &request).await?;
                 let store_inner = Arc::clone(&inner);
                 tokio::task::spawn_blocking(move || {
                     publish(&store_inner.store, &publication, &signature)

@@ -63,12 +63,13 @@ pub struct InstallerPublication {
 
 /// Builds the installer images of `request` with
 /// `factory_imager::build::build_installer_index` and describes what to
-/// publish. The build's work directory (new layers, configs) lives as long
-/// as the returned publication.
+/// publish, with the index's cosign signature made by that build. The
+/// build's work directory (new layers, configs) lives as long as the
+/// returned publication.
 pub(super) async fn produce(
     inner: &Arc<Inner>,
     request: &InstallerRequest,
-) -> Result<InstallerPublication, PlatformError> {
+) -> Result<(InstallerPublication, CosignSignature), PlatformError> {
     let first = request
         .arches
         .first()
@@ -115,14 +116,16 @@ pub(super) async fn produce(
         })
         .collect();
     drop(manifests);
-    Ok(InstallerPublication {
+    let signature = built.signature().clone();
+    let publication = InstallerPublication {
         repository,
         blobs,
         manifests: images,
         index,
         tag: request.version.tag(),
         build: Some(Arc::new(built)),
-    })
+    };
+    Ok((publication, signature))
 }
 
 /// The host (and port) of the external URL, as signatures name the
