@@ -12,7 +12,8 @@ use factory_core::arch::Arch;
 use factory_core::catalog::VersionPolicy;
 use factory_imager::catalog;
 use factory_imager::pull::{LAYOUT_REGISTRY, Manifest, PullError, Puller, SignatureKey};
-use mirror_support::{Upstream, synthetic_layout};
+use factory_test_support::synthetic_layout;
+use mirror_support::Upstream;
 
 const REPOSITORIES: [&str; 6] = [
     "siderolabs/imager",
