@@ -16,8 +16,8 @@ use factory_imager::catalog;
 use factory_imager::mirror::{
     MirrorEvent, MirrorReport, MirrorTarget, TALOSCTL_REPOSITORY, mirror_release,
 };
-use factory_imager::pull::{LAYOUT_REGISTRY, Manifest, Puller, SignatureKey};
-use mirror_support::{Upstream, build_boot_assets};
+use factory_imager::pull::{Manifest, Puller, SignatureKey};
+use mirror_support::{Upstream, build_boot_assets, release_as_mirrored};
 
 /// Runs skopeo, which must be installed.
 fn skopeo(args: &[String]) -> String {
@@ -209,13 +209,7 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
     )
     .unwrap();
     for version in &versions {
-        let mut want = catalog::release(&remote, version).await.unwrap();
-        for e in &mut want.extensions {
-            e.reference = e.reference.replace(&upstream.addr, LAYOUT_REGISTRY);
-        }
-        for o in &mut want.overlays {
-            o.reference = o.reference.replace(&upstream.addr, LAYOUT_REGISTRY);
-        }
+        let want = release_as_mirrored(&remote, version, &upstream.addr).await;
         let got = catalog::release(&offline, version).await.unwrap();
         assert_eq!(got, want, "{version}");
         for e in &got.extensions {

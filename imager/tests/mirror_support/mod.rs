@@ -6,14 +6,33 @@
 
 use std::path::Path;
 
+use factory_core::catalog::ReleaseCatalog;
 use factory_core::schematic::Schematic;
 use factory_core::version::TalosVersion;
 use factory_imager::build::{BuildContext, build};
 use factory_imager::catalog;
-use factory_imager::pull::Puller;
+use factory_imager::pull::{LAYOUT_REGISTRY, Puller};
 use factory_test_support::profile;
 
 pub use factory_test_support::SyntheticRegistry as Upstream;
+
+/// `version`'s release catalog from `remote` (the registry at `addr`) as an
+/// OCI layout mirror of it must give it: the same, but for the registry
+/// host of the extension and overlay references.
+pub async fn release_as_mirrored(
+    remote: &Puller,
+    version: &TalosVersion,
+    addr: &str,
+) -> ReleaseCatalog {
+    let mut want = catalog::release(remote, version).await.unwrap();
+    for e in &mut want.extensions {
+        e.reference = e.reference.replace(addr, LAYOUT_REGISTRY);
+    }
+    for o in &mut want.overlays {
+        o.reference = o.reference.replace(addr, LAYOUT_REGISTRY);
+    }
+    want
+}
 
 /// Four official extensions (microcode, firmware, kernel modules, a
 /// service), so the initramfs exercises every extension path.
