@@ -21,7 +21,6 @@ use std::process::Command;
 
 use base64::Engine as _;
 use factory_core::arch::Arch;
-use factory_core::catalog::ReleaseCatalog;
 use factory_core::image_path;
 use factory_core::profile::{BuildProfile, ProfileContext, build_profile};
 use factory_core::quirks::Quirks;
@@ -29,128 +28,14 @@ use factory_core::registry::Digest;
 use factory_core::schematic::Schematic;
 use factory_core::version::TalosVersion;
 use factory_imager::build::{
-    BuildContext, BuildError, InstallerBuild, ManifestRole, build, build_installer_index,
+    BuildError, InstallerBuild, ManifestRole, build, build_installer_index,
 };
 use factory_imager::catalog;
-use factory_imager::pull::{Puller, PullerConfig};
 use factory_imager::signing::SigningKey;
+use factory_test_support::{
+    BuildEnv, objcopy_section, objdump_sections, profile as make_profile, run, tool,
+};
 use sha2::Digest as _;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-/// Runs a command; a missing binary fails naming `package`.
-fn run(cmd: &mut Command, package: &str) -> String {
-    let out = match cmd.output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("{cmd:?}: not found; install the Debian package `{package}`")
-        }
-        Err(e) => panic!("running {cmd:?}: {e}"),
-    };
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// The synthetic release in a registry of its own, stopped on drop.
-struct Upstream {
-    addr: String,
-    state: tempfile::TempDir,
-}
-
-impl Upstream {
-    fn start() -> Upstream {
-        let cache = std::env::var_os("SYNTHETIC_RELEASE_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let base = std::env::var_os("XDG_CACHE_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| {
-                        PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache")
-                    });
-                base.join("image-factory")
-            });
-        let inputs = cache.join("debian");
-        let layout = cache.join("synthetic-layout");
-        run(
-            Command::new(workspace().join("tests/scripts/fetch-debian-inputs.sh")).arg(&inputs),
-            "apt",
-        );
-        synthetic_release::generate(&synthetic_release::Config {
-            inputs,
-            out: layout.clone(),
-            versions: Vec::new(),
-            force: false,
-        })
-        .unwrap();
-        let state = tempfile::tempdir().unwrap();
-        let script = workspace().join("tests/scripts/registry.sh");
-        run(
-            Command::new(&script)
-                .arg("start")
-                .env("SYNTHETIC_REGISTRY_STATE", state.path()),
-            "docker-registry",
-        );
-        let addr = run(
-            Command::new(&script)
-                .arg("push")
-                .arg(&layout)
-                .env("SYNTHETIC_REGISTRY_STATE", state.path()),
-            "skopeo",
-        );
-        Upstream {
-            addr: addr.trim().to_owned(),
-            state,
-        }
-    }
-
-    fn puller(&self, cache: &Path) -> Puller {
-        Puller::new(PullerConfig {
-            registry: self.addr.clone(),
-            namespace: String::new(),
-            insecure: true,
-            cache_dir: cache.to_owned(),
-        })
-        .unwrap()
-    }
-}
-
-impl Drop for Upstream {
-    fn drop(&mut self) {
-        let _ = Command::new(workspace().join("tests/scripts/registry.sh"))
-            .arg("stop")
-            .env("SYNTHETIC_REGISTRY_STATE", self.state.path())
-            .output();
-    }
-}
-
-fn make_profile(
-    path: &str,
-    schematic: &Schematic,
-    version: &TalosVersion,
-    release: &ReleaseCatalog,
-) -> BuildProfile {
-    let context = ProfileContext {
-        version,
-        catalog: release,
-        secureboot_enabled: false,
-    };
-    build_profile(
-        image_path::parse(path).unwrap(),
-        schematic,
-        schematic.id().as_str(),
-        &context,
-    )
-    .unwrap()
-}
 
 fn sha256_file(path: &Path) -> Digest {
     let mut hasher = sha2::Sha256::new();
@@ -162,7 +47,7 @@ fn sha256_file(path: &Path) -> Digest {
 }
 
 fn skopeo_json(args: &[&str]) -> serde_json::Value {
-    serde_json::from_str(&run(Command::new("skopeo").args(args), "skopeo")).unwrap()
+    serde_json::from_str(&run(Command::new(tool("skopeo", "skopeo")).args(args))).unwrap()
 }
 
 /// The overlay kernel args the synthetic `rpi_generic` installer answers.
@@ -242,20 +127,17 @@ fn check_signature(build: &InstallerBuild, key: &SigningKey, dir: &Path) {
         .decode(sig.signature_base64())
         .unwrap();
     std::fs::write(dir.join("sig.der"), der).unwrap();
-    let out = run(
-        Command::new("openssl")
-            .args([
-                "dgst",
-                "-sha256",
-                "-verify",
-                "pub.pem",
-                "-signature",
-                "sig.der",
-            ])
-            .arg("payload.json")
-            .current_dir(dir),
-        "openssl",
-    );
+    let out = run(Command::new(tool("openssl", "openssl"))
+        .args([
+            "dgst",
+            "-sha256",
+            "-verify",
+            "pub.pem",
+            "-signature",
+            "sig.der",
+        ])
+        .arg("payload.json")
+        .current_dir(dir));
     assert_eq!(out.trim(), "Verified OK");
     let payload: serde_json::Value = serde_json::from_slice(sig.payload().bytes()).unwrap();
     assert_eq!(
@@ -270,7 +152,7 @@ fn check_signature(build: &InstallerBuild, key: &SigningKey, dir: &Path) {
 
 /// The listing (`tar -tzf`) of a gzip layer.
 fn listing(layer: &Path) -> Vec<String> {
-    run(Command::new("tar").arg("-tzf").arg(layer), "tar")
+    run(Command::new(tool("tar", "tar")).arg("-tzf").arg(layer))
         .lines()
         .map(str::to_owned)
         .collect()
@@ -278,53 +160,19 @@ fn listing(layer: &Path) -> Vec<String> {
 
 /// Extracts `member` of a gzip layer into `dir`; returns its path.
 fn extract(layer: &Path, member: &str, dir: &Path) -> PathBuf {
-    run(
-        Command::new("tar")
-            .arg("-xzf")
-            .arg(layer)
-            .arg("-C")
-            .arg(dir)
-            .arg(member),
-        "tar",
-    );
+    run(Command::new(tool("tar", "tar"))
+        .arg("-xzf")
+        .arg(layer)
+        .arg("-C")
+        .arg(dir)
+        .arg(member));
     dir.join(member)
-}
-
-/// Section names of an x86-64 PE per `objdump -h`.
-fn objdump_names(path: &Path) -> Vec<String> {
-    run(Command::new("objdump").arg("-h").arg(path), "binutils")
-        .lines()
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            (f.len() == 7 && f[0].parse::<u32>().is_ok()).then(|| f[1].to_owned())
-        })
-        .collect()
-}
-
-fn objcopy_section(path: &Path, name: &str, dir: &Path) -> Vec<u8> {
-    let out = dir.join(format!("section{name}"));
-    run(
-        Command::new("objcopy")
-            .args(["-O", "binary"])
-            .arg(format!("--only-section={name}"))
-            .arg(path)
-            .arg(&out),
-        "binutils",
-    );
-    std::fs::read(out).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn installer_indexes_for_every_version() {
-    let upstream = Upstream::start();
-    let cache = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let puller = upstream.puller(cache.path());
-    let ctx = BuildContext {
-        puller: &puller,
-        external_url: "http://127.0.0.1:8080/",
-        work_root: work.path(),
-    };
+    let env = BuildEnv::start();
+    let (puller, work, ctx) = (&env.puller, &env.work, env.context());
     let key = SigningKey::generate().unwrap();
     let plain = Schematic::parse(
         b"customization:\n  extraKernelArgs: [talos.dashboard.disabled=1]\n  \
@@ -346,7 +194,7 @@ async fn installer_indexes_for_every_version() {
     }
 
     for (version, schematic) in cases {
-        let release = catalog::release(&puller, &version).await.unwrap();
+        let release = catalog::release(puller, &version).await.unwrap();
         let profiles: Vec<BuildProfile> = ["amd64", "arm64"]
             .iter()
             .map(|arch| {
@@ -385,10 +233,8 @@ async fn installer_indexes_for_every_version() {
         let tag = version.tag();
         build.write_oci_layout(&layout, &tag).unwrap();
         let reference = format!("oci:{}:{tag}", layout.display());
-        let raw = run(
-            Command::new("skopeo").args(["inspect", "--raw", &reference]),
-            "skopeo",
-        );
+        let raw =
+            run(Command::new(tool("skopeo", "skopeo")).args(["inspect", "--raw", &reference]));
         assert_eq!(raw.as_bytes(), build.index().bytes());
         let unified = Quirks::new(&version).use_sd_boot_for_uefi();
         let overlay = profiles[0].overlay.is_some();
@@ -409,12 +255,9 @@ async fn installer_indexes_for_every_version() {
 
         // Copied out with skopeo: both images, and their layers as we wrote them.
         let copied = dir.join("copied");
-        run(
-            Command::new("skopeo")
-                .args(["copy", "--insecure-policy", "--all", &reference])
-                .arg(format!("dir:{}", copied.display())),
-            "skopeo",
-        );
+        run(Command::new(tool("skopeo", "skopeo"))
+            .args(["copy", "--insecure-policy", "--all", &reference])
+            .arg(format!("dir:{}", copied.display())));
         assert_eq!(
             std::fs::read(copied.join("manifest.json")).unwrap(),
             build.index().bytes()
@@ -465,7 +308,8 @@ async fn installer_indexes_for_every_version() {
                 let unpacked = dir.join("uki");
                 std::fs::create_dir_all(&unpacked).unwrap();
                 let uki = extract(&artifacts, "usr/install/amd64/vmlinuz.efi", &unpacked);
-                let names = objdump_names(&uki);
+                let names: Vec<String> =
+                    objdump_sections(&uki).into_iter().map(|r| r.name).collect();
                 let first = names.iter().position(|n| n == ".osrel").unwrap();
                 assert_eq!(
                     names[first..],
@@ -493,7 +337,7 @@ async fn installer_indexes_for_every_version() {
     // The `installer-<arch>.tar` download of a ≥1.10 release is the same
     // image, as a docker archive.
     let version: TalosVersion = "v1.11.5".parse().unwrap();
-    let release = catalog::release(&puller, &version).await.unwrap();
+    let release = catalog::release(puller, &version).await.unwrap();
     let tarball = work.path().join("installer-amd64.tar");
     let amd64 = make_profile("installer-amd64.tar", &plain, &version, &release);
     build(&ctx, &amd64, &plain, &tarball).await.unwrap();
@@ -505,7 +349,7 @@ async fn installer_indexes_for_every_version() {
     let arm64 = make_profile("installer-arm64.tar", &plain, &version, &release);
     let uki = make_profile("metal-arm64-uki.efi", &plain, &version, &release);
     let older: TalosVersion = "v1.10.7".parse().unwrap();
-    let older_release = catalog::release(&puller, &older).await.unwrap();
+    let older_release = catalog::release(puller, &older).await.unwrap();
     let older_arm64 = make_profile("installer-arm64.tar", &plain, &older, &older_release);
     for (profiles, wanted) in [
         (vec![amd64.clone()], "exactly one amd64 and one arm64"),

@@ -15,164 +15,25 @@
 )]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use factory_core::arch::Arch;
-use factory_core::catalog::ReleaseCatalog;
-use factory_core::image_path;
-use factory_core::profile::{BuildProfile, ProfileContext, build_profile};
 use factory_core::quirks::Quirks;
 use factory_core::schematic::Schematic;
 use factory_core::version::TalosVersion;
-use factory_imager::build::{BuildContext, build, imager_file};
+use factory_imager::build::{build, imager_file};
 use factory_imager::catalog;
-use factory_imager::pull::{Puller, PullerConfig};
 use factory_imager::uki::{TALOS_NAME, os_release};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-/// Runs a command; a missing binary fails naming `package`.
-fn run(cmd: &mut Command, package: &str) -> String {
-    let out = match cmd.output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("{cmd:?}: not found; install the Debian package `{package}`")
-        }
-        Err(e) => panic!("running {cmd:?}: {e}"),
-    };
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// The synthetic release in a registry of its own, stopped on drop.
-struct Upstream {
-    addr: String,
-    state: tempfile::TempDir,
-}
-
-impl Upstream {
-    fn start() -> Upstream {
-        let cache = std::env::var_os("SYNTHETIC_RELEASE_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let base = std::env::var_os("XDG_CACHE_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| {
-                        PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache")
-                    });
-                base.join("image-factory")
-            });
-        let inputs = cache.join("debian");
-        let layout = cache.join("synthetic-layout");
-        run(
-            Command::new(workspace().join("tests/scripts/fetch-debian-inputs.sh")).arg(&inputs),
-            "apt",
-        );
-        synthetic_release::generate(&synthetic_release::Config {
-            inputs,
-            out: layout.clone(),
-            versions: Vec::new(),
-            force: false,
-        })
-        .unwrap();
-        let state = tempfile::tempdir().unwrap();
-        let script = workspace().join("tests/scripts/registry.sh");
-        run(
-            Command::new(&script)
-                .arg("start")
-                .env("SYNTHETIC_REGISTRY_STATE", state.path()),
-            "docker-registry",
-        );
-        let addr = run(
-            Command::new(&script)
-                .arg("push")
-                .arg(&layout)
-                .env("SYNTHETIC_REGISTRY_STATE", state.path()),
-            "skopeo",
-        );
-        Upstream {
-            addr: addr.trim().to_owned(),
-            state,
-        }
-    }
-
-    fn puller(&self, cache: &Path) -> Puller {
-        Puller::new(PullerConfig {
-            registry: self.addr.clone(),
-            namespace: String::new(),
-            insecure: true,
-            cache_dir: cache.to_owned(),
-        })
-        .unwrap()
-    }
-}
-
-impl Drop for Upstream {
-    fn drop(&mut self) {
-        let _ = Command::new(workspace().join("tests/scripts/registry.sh"))
-            .arg("stop")
-            .env("SYNTHETIC_REGISTRY_STATE", self.state.path())
-            .output();
-    }
-}
-
-fn make_profile(
-    path: &str,
-    schematic: &Schematic,
-    version: &TalosVersion,
-    release: &ReleaseCatalog,
-) -> BuildProfile {
-    let context = ProfileContext {
-        version,
-        catalog: release,
-        secureboot_enabled: false,
-    };
-    build_profile(
-        image_path::parse(path).unwrap(),
-        schematic,
-        schematic.id().as_str(),
-        &context,
-    )
-    .unwrap()
-}
-
-/// One row of `objdump -h` (sizes and offsets in hex).
-#[derive(Debug)]
-struct Row {
-    name: String,
-    size: u64,
-    vma: u64,
-    file_off: u64,
-}
-
-fn objdump_sections(path: &Path) -> Vec<Row> {
-    let text = run(Command::new("objdump").arg("-h").arg(path), "binutils");
-    text.lines()
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            (f.len() == 7 && f[0].parse::<u32>().is_ok()).then(|| Row {
-                name: f[1].to_owned(),
-                size: u64::from_str_radix(f[2], 16).unwrap(),
-                vma: u64::from_str_radix(f[3], 16).unwrap(),
-                file_off: u64::from_str_radix(f[5], 16).unwrap(),
-            })
-        })
-        .collect()
-}
+use factory_test_support::{
+    BuildEnv, objcopy_section, objdump_sections, profile as make_profile, run, tool,
+};
 
 /// `ImageBase`, `SectionAlignment` and `FileAlignment` from `objdump -x`.
 fn alignments(path: &Path) -> (u64, u64, u64) {
-    let text = run(Command::new("objdump").arg("-x").arg(path), "binutils");
+    let text = run(Command::new(tool("objdump", "binutils"))
+        .arg("-x")
+        .arg(path));
     let fields: BTreeMap<&str, u64> = text
         .lines()
         .filter_map(|line| {
@@ -186,21 +47,6 @@ fn alignments(path: &Path) -> (u64, u64, u64) {
         fields["SectionAlignment"],
         fields["FileAlignment"],
     )
-}
-
-/// Every section with `name`, as `objcopy -O binary --only-section` gives
-/// the (first) one; the others by file offset and size.
-fn section(path: &Path, name: &str, dir: &Path) -> Vec<u8> {
-    let out = dir.join(format!("section{name}"));
-    run(
-        Command::new("objcopy")
-            .args(["-O", "binary"])
-            .arg(format!("--only-section={name}"))
-            .arg(path)
-            .arg(&out),
-        "binutils",
-    );
-    std::fs::read(out).unwrap()
 }
 
 /// A section as the PE section table states it, read here independently
@@ -261,15 +107,8 @@ fn pe_section<'a>(bytes: &'a [u8], sections: &[PeSection], name: &str, nth: usiz
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uki_outputs_for_every_version_from_1_10() {
-    let upstream = Upstream::start();
-    let cache = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let puller = upstream.puller(cache.path());
-    let ctx = BuildContext {
-        puller: &puller,
-        external_url: "http://127.0.0.1:8080/",
-        work_root: work.path(),
-    };
+    let env = BuildEnv::start();
+    let (puller, work, ctx) = (&env.puller, &env.work, env.context());
     let plain = Schematic::parse(
         b"customization:\n  extraKernelArgs: [talos.dashboard.disabled=1, -selinux]\n  \
           systemExtensions:\n    officialExtensions: [siderolabs/qemu-guest-agent]\n",
@@ -297,7 +136,7 @@ async fn uki_outputs_for_every_version_from_1_10() {
     cases.push((newest.clone(), Arch::Arm64, &with_overlay));
 
     for (version, arch, schematic) in cases {
-        let release = catalog::release(&puller, &version).await.unwrap();
+        let release = catalog::release(puller, &version).await.unwrap();
         let profile = make_profile(
             &format!("metal-{arch}-uki.efi"),
             schematic,
@@ -374,7 +213,7 @@ async fn uki_outputs_for_every_version_from_1_10() {
         let extract = |name: &str| -> Vec<u8> {
             let ours = pe_section(&bytes, &table, name, 0).to_vec();
             if arch == Arch::Amd64 {
-                assert!(section(&uki, name, &dir) == ours, "objcopy {name}");
+                assert!(objcopy_section(&uki, name, &dir) == ours, "objcopy {name}");
             }
             ours
         };
@@ -408,7 +247,7 @@ async fn uki_outputs_for_every_version_from_1_10() {
         assert_eq!(osrel, os_release(TALOS_NAME, &version));
         assert_eq!(extract(".profile"), b"ID=main");
         let kernel = dir.join("vmlinuz");
-        imager_file(&puller, &version, arch, "vmlinuz", &kernel)
+        imager_file(puller, &version, arch, "vmlinuz", &kernel)
             .await
             .unwrap();
         assert!(

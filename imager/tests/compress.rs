@@ -21,15 +21,7 @@ use factory_core::version::TalosVersion;
 use factory_imager::compress::{
     CompressError, CompressOptions, InitramfsCompression, compress_file, encoder, initramfs_encoder,
 };
-
-/// The path of `name`, or a failure naming the Debian package that has it.
-fn tool(name: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("`{name}` not found: install the Debian package `{package}`"))
-}
+use factory_test_support::tool;
 
 fn xz() -> Command {
     Command::new(tool("xz", "xz-utils"))

@@ -28,9 +28,8 @@ use std::path::Path;
 use factory_core::arch::Arch;
 use factory_core::catalog::ReleaseCatalog;
 use factory_core::cmdline::{self, CmdlineSpec};
-use factory_core::image_path;
 use factory_core::platform::Platform;
-use factory_core::profile::{BuildProfile, ProfileContext, build_profile};
+use factory_core::profile::BuildProfile;
 use factory_core::quirks::Quirks;
 use factory_core::schematic::Schematic;
 use factory_core::version::TalosVersion;
@@ -112,18 +111,7 @@ struct Env<'a> {
 
 impl Env<'_> {
     fn profile(&self, path: &str, schematic: &Schematic) -> BuildProfile {
-        let context = ProfileContext {
-            version: &self.version,
-            catalog: &self.release,
-            secureboot_enabled: false,
-        };
-        build_profile(
-            image_path::parse(path).unwrap(),
-            schematic,
-            schematic.id().as_str(),
-            &context,
-        )
-        .unwrap_or_else(|e| panic!("{} {path}: profile: {e}", self.tag))
+        factory_test_support::profile(path, schematic, &self.version, &self.release)
     }
 
     /// Builds `path` into `name` and checks the reported size and digest;

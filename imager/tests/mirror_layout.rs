@@ -8,13 +8,16 @@
 mod mirror_support;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use factory_core::arch::Arch;
 use factory_core::version::TalosVersion;
 use factory_imager::catalog;
-use factory_imager::mirror::{MirrorEvent, MirrorTarget, TALOSCTL_REPOSITORY, mirror_release};
-use factory_imager::pull::{LAYOUT_REGISTRY, Manifest, Puller, SignatureKey};
-use mirror_support::{Upstream, build_boot_assets};
+use factory_imager::mirror::{
+    MirrorEvent, MirrorReport, MirrorTarget, TALOSCTL_REPOSITORY, mirror_release,
+};
+use factory_imager::pull::{Manifest, Puller, SignatureKey};
+use mirror_support::{Upstream, build_boot_assets, release_as_mirrored};
 
 /// Runs skopeo, which must be installed.
 fn skopeo(args: &[String]) -> String {
@@ -28,6 +31,27 @@ fn skopeo(args: &[String]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// The tags of `repository` in `puller` that are not cosign signatures, in
+/// the order it lists them.
+async fn release_tags(puller: &Puller, repository: &str) -> Vec<String> {
+    let mut tags = puller.tags(repository).await.unwrap();
+    tags.retain(|t| !t.ends_with(".sig"));
+    tags
+}
+
+/// Mirrors `versions` from `remote` into the layout `layout` again, not
+/// watching progress.
+async fn mirror_quietly(remote: &Puller, versions: &[TalosVersion], layout: &Path) -> MirrorReport {
+    mirror_release(
+        remote,
+        versions,
+        MirrorTarget::Layout(layout.to_owned()),
+        |_| {},
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,32 +114,17 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
     let offline = Puller::from_layout(&layout, dir.path().join("cache-layout")).unwrap();
 
     // Release images: exactly the mirrored versions (and their signatures).
-    let tags: BTreeSet<String> = offline
-        .tags("siderolabs/imager")
+    let releases: BTreeSet<String> = release_tags(&offline, "siderolabs/imager")
         .await
-        .unwrap()
         .into_iter()
         .collect();
-    let releases: Vec<&String> = tags.iter().filter(|t| !t.ends_with(".sig")).collect();
-    assert_eq!(releases, ["v1.12.4", "v1.9.6"]);
+    assert_eq!(Vec::from_iter(releases), ["v1.12.4", "v1.9.6"]);
     assert_eq!(
-        offline
-            .tags("siderolabs/installer-base")
-            .await
-            .unwrap()
-            .iter()
-            .filter(|t| !t.ends_with(".sig"))
-            .collect::<Vec<_>>(),
+        release_tags(&offline, "siderolabs/installer-base").await,
         ["v1.12.4"]
     );
     assert_eq!(
-        offline
-            .tags("siderolabs/installer")
-            .await
-            .unwrap()
-            .iter()
-            .filter(|t| !t.ends_with(".sig"))
-            .collect::<Vec<_>>(),
+        release_tags(&offline, "siderolabs/installer").await,
         ["v1.9.6"]
     );
 
@@ -200,13 +209,7 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
     )
     .unwrap();
     for version in &versions {
-        let mut want = catalog::release(&remote, version).await.unwrap();
-        for e in &mut want.extensions {
-            e.reference = e.reference.replace(&upstream.addr, LAYOUT_REGISTRY);
-        }
-        for o in &mut want.overlays {
-            o.reference = o.reference.replace(&upstream.addr, LAYOUT_REGISTRY);
-        }
+        let want = release_as_mirrored(&remote, version, &upstream.addr).await;
         let got = catalog::release(&offline, version).await.unwrap();
         assert_eq!(got, want, "{version}");
         for e in &got.extensions {
@@ -238,14 +241,7 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
 
     // A second run copies nothing.
     let started = std::time::Instant::now();
-    let again = mirror_release(
-        &remote,
-        &versions,
-        MirrorTarget::Layout(layout.clone()),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let again = mirror_quietly(&remote, &versions, &layout).await;
     eprintln!("second run in {:?}", started.elapsed());
     assert!(!again.copied_anything(), "{again:?}");
     assert_eq!(again.blobs_copied, 0);
@@ -270,14 +266,7 @@ async fn mirrored_layout_serves_and_builds_like_the_registry() {
     }
     let partial = layout.join("blobs/sha256/.partial-1-1");
     std::fs::write(&partial, b"half a blob").unwrap();
-    let resumed = mirror_release(
-        &remote,
-        &versions,
-        MirrorTarget::Layout(layout.clone()),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let resumed = mirror_quietly(&remote, &versions, &layout).await;
     assert_eq!(
         (resumed.manifests_copied, resumed.blobs_copied),
         (2, 1),

@@ -15,7 +15,8 @@ use factory_core::version::TalosVersion;
 use factory_imager::catalog;
 use factory_imager::mirror::{MirrorTarget, mirror_release};
 use factory_imager::pull::{Puller, SignatureKey};
-use mirror_support::{Upstream, build_boot_assets, registry_puller};
+use factory_test_support::registry_puller;
+use mirror_support::{Upstream, build_boot_assets};
 
 const NAMESPACE: &str = "mirror/talos";
 

@@ -12,7 +12,8 @@ use factory_core::arch::Arch;
 use factory_core::catalog::VersionPolicy;
 use factory_imager::catalog;
 use factory_imager::pull::{LAYOUT_REGISTRY, Manifest, PullError, Puller, SignatureKey};
-use mirror_support::{Upstream, synthetic_layout};
+use factory_test_support::synthetic_layout;
+use mirror_support::{Upstream, release_as_mirrored};
 
 const REPOSITORIES: [&str; 6] = [
     "siderolabs/imager",
@@ -104,13 +105,7 @@ async fn a_layout_serves_what_the_registry_serves() {
     assert_eq!(versions, catalog::versions(&remote, &policy).await.unwrap());
     assert_eq!(versions.len(), 7);
     for version in &versions {
-        let mut want = catalog::release(&remote, version).await.unwrap();
-        for e in &mut want.extensions {
-            e.reference = e.reference.replace(&upstream.addr, LAYOUT_REGISTRY);
-        }
-        for o in &mut want.overlays {
-            o.reference = o.reference.replace(&upstream.addr, LAYOUT_REGISTRY);
-        }
+        let want = release_as_mirrored(&remote, version, &upstream.addr).await;
         assert_eq!(
             catalog::release(&offline, version).await.unwrap(),
             want,

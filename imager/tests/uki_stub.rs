@@ -29,6 +29,7 @@ use factory_imager::uki::{
     assemble, discover_kernel_version, os_release, profiles_for_version, stub_loader_info,
     stub_sbat, systemd_major,
 };
+use factory_test_support::{SectionRow as Row, objdump_sections};
 
 const INSTALLED_STUB: &str = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
 const KERNEL_RELEASE: &str = "6.18.45-talos";
@@ -128,35 +129,6 @@ fn fake_bzimage() -> Vec<u8> {
     let version = format!("{KERNEL_RELEASE} (builder@buildkitsandbox) #1 SMP PREEMPT_DYNAMIC\0");
     image[0x3e00..0x3e00 + version.len()].copy_from_slice(version.as_bytes());
     image
-}
-
-/// One section row of `objdump -h`.
-#[derive(Debug, Clone)]
-struct Row {
-    name: String,
-    size: u64,
-    vma: u64,
-    file_off: u64,
-}
-
-fn objdump_sections(path: &Path) -> Vec<Row> {
-    let text = run_ok(
-        "objdump",
-        "binutils",
-        &["-h", path.to_str().unwrap()],
-        Path::new("/"),
-    );
-    text.lines()
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            (f.len() == 7 && f[0].parse::<u32>().is_ok()).then(|| Row {
-                name: f[1].to_owned(),
-                size: u64::from_str_radix(f[2], 16).unwrap(),
-                vma: u64::from_str_radix(f[3], 16).unwrap(),
-                file_off: u64::from_str_radix(f[5], 16).unwrap(),
-            })
-        })
-        .collect()
 }
 
 /// The hex fields of `objdump -x`'s optional header dump.

@@ -16,7 +16,7 @@ use factory_core::registry::Reference;
 use factory_core::schematic::SchematicId;
 use sha2::{Digest as _, Sha256};
 
-use common::{SyntheticRegistry, builds, open, profile, read_slice, stored_schematic};
+use common::{SyntheticRegistry, builds, open, profile, read_slice, settings, stored_schematic};
 
 /// The platform's futures must be `Send` for the tokio server.
 fn assert_send<T: Send>(_: &T) {}
@@ -25,7 +25,7 @@ fn assert_send<T: Send>(_: &T) {}
 async fn serves_builds_persists_and_survives_upstream_loss() {
     let upstream = SyntheticRegistry::start();
     let data = tempfile::tempdir().unwrap();
-    let settings = upstream.settings(data.path());
+    let settings = settings(&upstream, data.path());
     let (platform, metrics) = open(&settings).await;
 
     // Before the first refresh: not ready, no versions.

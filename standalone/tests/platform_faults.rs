@@ -14,7 +14,7 @@ use factory_imager::signing::{SigningKey, sign_record};
 use image_factory::store::Store;
 use sha2::{Digest as _, Sha256};
 
-use common::{SyntheticRegistry, builds, open, profile, read_slice, stored_schematic};
+use common::{SyntheticRegistry, builds, open, profile, read_slice, settings, stored_schematic};
 
 fn blob_path(data: &std::path::Path, sha256: &str) -> std::path::PathBuf {
     data.join("blobs/sha256").join(sha256)
@@ -24,7 +24,7 @@ fn blob_path(data: &std::path::Path, sha256: &str) -> std::path::PathBuf {
 async fn damaged_blobs_and_records_are_rebuilt_and_failures_expire() {
     let upstream = SyntheticRegistry::start();
     let data = tempfile::tempdir().unwrap();
-    let mut settings = upstream.settings(data.path());
+    let mut settings = settings(&upstream, data.path());
     settings.failure_ttl = Duration::from_secs(1);
     let (platform, metrics) = open(&settings).await;
     let schematic = stored_schematic(&platform).await;

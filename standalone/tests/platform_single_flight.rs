@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use factory_core::frontend::Platform;
 
-use common::{SyntheticRegistry, builds, open, profile, stored_schematic};
+use common::{SyntheticRegistry, builds, open, profile, settings, stored_schematic};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_requests_one_build_and_abandoned_requests_still_build() {
     let upstream = SyntheticRegistry::start();
     let data = tempfile::tempdir().unwrap();
-    let (platform, metrics) = open(&upstream.settings(data.path())).await;
+    let (platform, metrics) = open(&settings(&upstream, data.path())).await;
     let schematic = stored_schematic(&platform).await;
     let (key, prof) = profile(&platform, "initramfs-amd64.xz", &schematic, "v1.12.4").await;
 

@@ -10,9 +10,10 @@
 
 mod serve_support;
 
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serve_support::{Factory, SCHEMATIC, Upstream, VERSION, curl};
+use serve_support::{Factory, Reply, SCHEMATIC, Upstream, VERSION, curl, free_port};
 
 /// Polls `check` every 20 ms for up to `limit`.
 fn wait_for(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
@@ -26,15 +27,26 @@ fn wait_for(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     false
 }
 
-#[test]
-fn killed_mid_build_restarts_clean_and_rebuilds() {
+/// A factory over an upstream of its own, with a build of the initramfs
+/// under way: a curl in `client` waits for `path`. Fields drop in order, so
+/// the factory stops before its upstream.
+struct BuildUnderWay {
+    factory: Factory,
+    id: String,
+    path: String,
+    client: JoinHandle<Reply>,
+    _dir: tempfile::TempDir,
+    _upstream: Upstream,
+}
+
+/// Starts the factory, creates [`SCHEMATIC`] and asks for its initramfs,
+/// returning once the build runs.
+fn start_a_build() -> BuildUnderWay {
     let upstream = Upstream::start();
     let dir = tempfile::tempdir().unwrap();
-    let mut factory = Factory::start(&upstream.addr, &dir.path().join("data"));
+    let factory = Factory::start(&upstream.addr, &dir.path().join("data"));
     let id = factory.create_schematic(SCHEMATIC);
     let path = format!("/image/{id}/{VERSION}/initramfs-amd64.xz");
-
-    // Start a build and SIGKILL the factory while it runs.
     let url = factory.url(&path);
     let client = std::thread::spawn(move || curl(&[&url]));
     assert!(
@@ -44,6 +56,27 @@ fn killed_mid_build_restarts_clean_and_rebuilds() {
         "the build never started:\n{}",
         factory.log_text()
     );
+    BuildUnderWay {
+        factory,
+        id,
+        path,
+        client,
+        _dir: dir,
+        _upstream: upstream,
+    }
+}
+
+#[test]
+fn killed_mid_build_restarts_clean_and_rebuilds() {
+    // Start a build and SIGKILL the factory while it runs.
+    let BuildUnderWay {
+        mut factory,
+        id,
+        path,
+        client,
+        _dir,
+        _upstream,
+    } = start_a_build();
     factory.kill();
     let cut = client.join().unwrap();
     assert_ne!(cut.status, 200, "the build finished before the kill");
@@ -66,20 +99,14 @@ fn killed_mid_build_restarts_clean_and_rebuilds() {
 
 #[test]
 fn sigterm_lets_a_running_build_finish() {
-    let upstream = Upstream::start();
-    let dir = tempfile::tempdir().unwrap();
-    let mut factory = Factory::start(&upstream.addr, &dir.path().join("data"));
-    let id = factory.create_schematic(SCHEMATIC);
-    let path = format!("/image/{id}/{VERSION}/initramfs-amd64.xz");
-    let url = factory.url(&path);
-    let client = std::thread::spawn(move || curl(&[&url]));
-    assert!(
-        wait_for(Duration::from_secs(30), || factory
-            .metric("image_factory_builds_running")
-            >= 1.0),
-        "the build never started:\n{}",
-        factory.log_text()
-    );
+    let BuildUnderWay {
+        mut factory,
+        path,
+        client,
+        _dir,
+        _upstream,
+        ..
+    } = start_a_build();
     let status = factory.terminate(Duration::from_secs(60));
     assert!(status.success(), "{status}:\n{}", factory.log_text());
     let reply = client.join().unwrap();
@@ -134,11 +161,7 @@ fn upstream_down_serves_cached_and_explains_uncached() {
 fn starts_without_upstream_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     // Nothing listens on this port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut factory = Factory::start(&format!("127.0.0.1:{port}"), &dir.path().join("data"));
     assert_eq!(factory.create_schematic("customization: {}\n").len(), 64);
     assert!(wait_for(Duration::from_secs(20), || curl(&[

@@ -1,69 +1,31 @@
-//! A real `docker-registry` on loopback for integration tests, with helpers
-//! to push blobs, manifests and simple images.
+//! A real, empty `docker-registry` on loopback for integration tests, with
+//! helpers to push blobs, manifests and simple images.
 #![allow(dead_code, unreachable_pub)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::PathBuf;
 
 use bytes::Bytes;
 use factory_core::registry::{Digest, media_types};
+use factory_test_support::SyntheticRegistry;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::{Client, Reference};
 
-/// A `docker-registry` process on a free loopback port, stopped by PID on drop.
+/// An empty `docker-registry` on a free loopback port
+/// (`factory_test_support`'s), stopped by PID on drop.
 pub struct Registry {
-    child: Child,
     pub addr: String,
     pub storage: PathBuf,
-    _dir: tempfile::TempDir,
+    _registry: SyntheticRegistry,
 }
 
 impl Registry {
     pub fn start() -> Registry {
-        let binary = "/usr/bin/docker-registry";
-        assert!(
-            Path::new(binary).exists(),
-            "{binary} is missing: install the Debian package `docker-registry`"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let storage = dir.path().join("storage");
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog: {{ level: error }}\nstorage: {{ filesystem: {{ rootdirectory: {} }}, delete: {{ enabled: true }} }}\nhttp: {{ addr: {addr} }}\n",
-                storage.display()
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(binary)
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(&addr).is_ok() {
-                return Registry {
-                    child,
-                    addr,
-                    storage,
-                    _dir: dir,
-                };
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let registry = SyntheticRegistry::start_empty();
+        Registry {
+            addr: registry.addr.clone(),
+            storage: registry.storage(),
+            _registry: registry,
         }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("docker-registry did not start on {addr}");
     }
 
     pub fn client(&self) -> Client {
@@ -171,13 +133,6 @@ impl Registry {
             "docker/registry/v2/blobs/sha256/{}/{hex}/data",
             &hex[..2]
         ))
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

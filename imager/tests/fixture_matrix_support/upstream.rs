@@ -8,23 +8,25 @@
 //! `--test-threads=1` a fresh one is started per test (slower, never
 //! leaked).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex, Weak};
 
-use factory_imager::pull::{Puller, PullerConfig};
+use factory_test_support::SyntheticRegistry;
 
-use super::tools::run;
-
-/// The synthetic release in a registry of its own, stopped on drop.
+/// The synthetic release in a registry of its own (stopped by PID when
+/// dropped), with what its layout holds.
 pub struct Upstream {
-    /// `127.0.0.1:<port>`.
-    pub addr: String,
-    /// The OCI layout that was pushed (ground truth for expectations).
-    pub layout: PathBuf,
+    registry: SyntheticRegistry,
     /// What the layout holds (kernel release, digests).
     pub summary: synthetic_release::Summary,
-    state: tempfile::TempDir,
+}
+
+impl Deref for Upstream {
+    type Target = SyntheticRegistry;
+
+    fn deref(&self) -> &SyntheticRegistry {
+        &self.registry
+    }
 }
 
 static SHARED: Mutex<Weak<Upstream>> = Mutex::new(Weak::new());
@@ -37,87 +39,9 @@ pub fn shared() -> Arc<Upstream> {
     if let Some(upstream) = slot.upgrade() {
         return upstream;
     }
-    let upstream = Arc::new(Upstream::start());
+    let registry = SyntheticRegistry::start();
+    let summary = synthetic_release::Summary::load(&registry.layout).unwrap();
+    let upstream = Arc::new(Upstream { registry, summary });
     *slot = Arc::downgrade(&upstream);
     upstream
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-fn text(cmd: &mut Command) -> String {
-    String::from_utf8(run(cmd)).unwrap().trim().to_owned()
-}
-
-impl Upstream {
-    fn start() -> Upstream {
-        let cache = std::env::var_os("SYNTHETIC_RELEASE_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                std::env::var_os("XDG_CACHE_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| {
-                        PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache")
-                    })
-                    .join("image-factory")
-            });
-        let inputs = cache.join("debian");
-        let layout = cache.join("synthetic-layout");
-        run(Command::new(workspace().join("tests/scripts/fetch-debian-inputs.sh")).arg(&inputs));
-        synthetic_release::generate(&synthetic_release::Config {
-            inputs,
-            out: layout.clone(),
-            versions: Vec::new(),
-            force: false,
-        })
-        .unwrap();
-        let summary = synthetic_release::Summary::load(&layout).unwrap();
-        let state = tempfile::tempdir().unwrap();
-        let script = workspace().join("tests/scripts/registry.sh");
-        // Own the state directory before the process exists, so that a
-        // failed push still stops it (Drop runs on unwinding).
-        let mut upstream = Upstream {
-            addr: String::new(),
-            layout: layout.clone(),
-            summary,
-            state,
-        };
-        text(
-            Command::new(&script)
-                .arg("start")
-                .env("SYNTHETIC_REGISTRY_STATE", upstream.state.path()),
-        );
-        upstream.addr = text(
-            Command::new(&script)
-                .arg("push")
-                .arg(&layout)
-                .env("SYNTHETIC_REGISTRY_STATE", upstream.state.path()),
-        );
-        upstream
-    }
-
-    /// A puller of this registry caching under `cache`.
-    pub fn puller(&self, cache: &Path) -> Puller {
-        Puller::new(PullerConfig {
-            registry: self.addr.clone(),
-            namespace: String::new(),
-            insecure: true,
-            cache_dir: cache.to_owned(),
-        })
-        .unwrap()
-    }
-}
-
-impl Drop for Upstream {
-    fn drop(&mut self) {
-        // registry.sh stops exactly the PID it recorded in this state dir.
-        let _ = Command::new(workspace().join("tests/scripts/registry.sh"))
-            .arg("stop")
-            .env("SYNTHETIC_REGISTRY_STATE", self.state.path())
-            .output();
-    }
 }

@@ -1,113 +1,32 @@
 //! Shared setup of the platform tests: the synthetic Talos release in a real
-//! `docker-registry` on loopback (as `imager/tests/boot_synthetic.rs` does),
-//! and a `StandalonePlatform` on a fresh data directory pointed at it.
+//! `docker-registry` on loopback (`factory_test_support`'s), and a
+//! `StandalonePlatform` on a fresh data directory pointed at it.
 #![allow(dead_code, unreachable_pub)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use factory_core::asset_key::{AssetKey, asset_key};
 use factory_core::frontend::Platform;
-use factory_core::image_path;
-use factory_core::profile::{BuildProfile, ProfileContext, build_profile};
+use factory_core::profile::BuildProfile;
 use factory_core::schematic::Schematic;
 use factory_core::version::TalosVersion;
 use image_factory::metrics::{BuildLabels, Metrics};
 use image_factory::platform::StandalonePlatform;
 use image_factory::settings::{Settings, Upstream};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+pub use factory_test_support::SyntheticRegistry;
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// The synthetic release in a registry of its own, stopped on drop (and by
-/// [`SyntheticRegistry::stop`]).
-pub struct SyntheticRegistry {
-    pub addr: String,
-    state: tempfile::TempDir,
-}
-
-impl SyntheticRegistry {
-    /// Generates (cached) the synthetic release and pushes it into a fresh
-    /// `docker-registry`. Needs the Debian packages docker-registry, skopeo,
-    /// curl and jq (the scripts name a missing one).
-    pub fn start() -> SyntheticRegistry {
-        let cache = std::env::var_os("SYNTHETIC_RELEASE_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let base = std::env::var_os("XDG_CACHE_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| {
-                        PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache")
-                    });
-                base.join("image-factory")
-            });
-        let inputs = cache.join("debian");
-        let layout = cache.join("synthetic-layout");
-        run(Command::new(workspace().join("tests/scripts/fetch-debian-inputs.sh")).arg(&inputs));
-        synthetic_release::generate(&synthetic_release::Config {
-            inputs,
-            out: layout.clone(),
-            versions: Vec::new(),
-            force: false,
-        })
-        .unwrap();
-        let state = tempfile::tempdir().unwrap();
-        let script = workspace().join("tests/scripts/registry.sh");
-        run(Command::new(&script)
-            .arg("start")
-            .env("SYNTHETIC_REGISTRY_STATE", state.path()));
-        let addr = run(Command::new(&script)
-            .arg("push")
-            .arg(&layout)
-            .env("SYNTHETIC_REGISTRY_STATE", state.path()));
-        SyntheticRegistry {
-            addr: addr.trim().to_owned(),
-            state,
-        }
-    }
-
-    /// Stops the registry (idempotent).
-    pub fn stop(&self) {
-        let _ = Command::new(workspace().join("tests/scripts/registry.sh"))
-            .arg("stop")
-            .env("SYNTHETIC_REGISTRY_STATE", self.state.path())
-            .output();
-    }
-
-    /// Settings of a factory on `data_dir` using this registry.
-    pub fn settings(&self, data_dir: &Path) -> Settings {
-        let mut settings = Settings::new(data_dir.to_owned());
-        settings.upstream = Upstream::Registry {
-            host: self.addr.clone(),
-            namespace: String::new(),
-            insecure: true,
-        };
-        settings
-    }
-}
-
-impl Drop for SyntheticRegistry {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// Settings of a factory on `data_dir` using `registry` as its upstream.
+pub fn settings(registry: &SyntheticRegistry, data_dir: &Path) -> Settings {
+    let mut settings = Settings::new(data_dir.to_owned());
+    settings.upstream = Upstream::Registry {
+        host: registry.addr.clone(),
+        namespace: String::new(),
+        insecure: true,
+    };
+    settings
 }
 
 /// Opens a platform with fresh metrics.
@@ -129,18 +48,7 @@ pub async fn profile(
 ) -> (AssetKey, BuildProfile) {
     let version: TalosVersion = version.parse().unwrap();
     let release = platform.release(&version).await.unwrap();
-    let context = ProfileContext {
-        version: &version,
-        catalog: &release,
-        secureboot_enabled: false,
-    };
-    let profile = build_profile(
-        image_path::parse(path).unwrap(),
-        schematic,
-        schematic.id().as_str(),
-        &context,
-    )
-    .unwrap();
+    let profile = factory_test_support::profile(path, schematic, &version, &release);
     (asset_key(&profile), profile)
 }
 

@@ -1,7 +1,7 @@
 //! End-to-end harness: the synthetic Talos release in Debian's
-//! `docker-registry` on loopback (as `imager/tests/boot_synthetic.rs` does
-//! it), the real `image-factory` binary on free loopback ports, and curl as
-//! the client. Every process is stopped by PID on drop.
+//! `docker-registry` on loopback (`factory_test_support`'s), the real
+//! `image-factory` binary on free loopback ports, and curl as the client.
+//! Every process is stopped by PID on drop.
 #![allow(dead_code, unreachable_pub, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
@@ -17,123 +17,21 @@ pub const VERSION: &str = "v1.12.4";
 /// A schematic with kernel args and an extension.
 pub const SCHEMATIC: &str = "customization:\n  extraKernelArgs:\n    - console=ttyS0\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/qemu-guest-agent\n";
 
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+// Part of this harness's API; not every test binary uses both.
+#[allow(unused_imports)]
+pub use factory_test_support::{run, tool};
 
-pub fn tool(name: &str, package: &str) -> String {
-    let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
-        .unwrap_or(false);
-    assert!(
-        found,
-        "{name} is missing: install the Debian package `{package}`"
-    );
-    name.to_owned()
-}
+/// The synthetic release in a registry of its own (`start`), or an empty
+/// one (`start_empty`, a mirror target); `addr` and `layout` are public.
+pub type Upstream = factory_test_support::SyntheticRegistry;
 
-pub fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn free_port() -> u16 {
+/// A port free on 127.0.0.1 when asked (nothing listens on it).
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// The synthetic release in a registry of its own.
-pub struct Upstream {
-    pub addr: String,
-    /// The synthetic release's OCI layout (what the registry serves); empty
-    /// for an empty registry.
-    pub layout: PathBuf,
-    state: tempfile::TempDir,
-}
-
-impl Upstream {
-    pub fn start() -> Upstream {
-        tool("docker-registry", "docker-registry");
-        tool("skopeo", "skopeo");
-        tool("jq", "jq");
-        let cache = std::env::var_os("SYNTHETIC_RELEASE_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                std::env::var_os("XDG_CACHE_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| {
-                        PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache")
-                    })
-                    .join("image-factory")
-            });
-        let inputs = cache.join("debian");
-        let layout = cache.join("synthetic-layout");
-        run(Command::new(workspace().join("tests/scripts/fetch-debian-inputs.sh")).arg(&inputs));
-        synthetic_release::generate(&synthetic_release::Config {
-            inputs,
-            out: layout.clone(),
-            versions: Vec::new(),
-            force: false,
-        })
-        .unwrap();
-        let state = tempfile::tempdir().unwrap();
-        let script = workspace().join("tests/scripts/registry.sh");
-        run(Command::new(&script)
-            .arg("start")
-            .env("SYNTHETIC_REGISTRY_STATE", state.path()));
-        let addr = run(Command::new(&script)
-            .arg("push")
-            .arg(&layout)
-            .env("SYNTHETIC_REGISTRY_STATE", state.path()));
-        Upstream {
-            addr: addr.trim().to_owned(),
-            layout,
-            state,
-        }
-    }
-
-    /// An empty registry (a mirror target).
-    pub fn start_empty() -> Upstream {
-        tool("docker-registry", "docker-registry");
-        let state = tempfile::tempdir().unwrap();
-        let addr = run(Command::new(workspace().join("tests/scripts/registry.sh"))
-            .arg("start")
-            .env("SYNTHETIC_REGISTRY_STATE", state.path()));
-        Upstream {
-            addr: addr.trim().to_owned(),
-            layout: PathBuf::new(),
-            state,
-        }
-    }
-
-    /// Stops the registry (the factory's upstream becomes unreachable).
-    pub fn stop(&self) {
-        run(Command::new(workspace().join("tests/scripts/registry.sh"))
-            .arg("stop")
-            .env("SYNTHETIC_REGISTRY_STATE", self.state.path()));
-    }
-}
-
-impl Drop for Upstream {
-    fn drop(&mut self) {
-        let _ = Command::new(workspace().join("tests/scripts/registry.sh"))
-            .arg("stop")
-            .env("SYNTHETIC_REGISTRY_STATE", self.state.path())
-            .output();
-    }
 }
 
 /// A running `image-factory serve`.
