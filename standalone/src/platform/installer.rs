@@ -13,14 +13,13 @@
 //!    published again.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use factory_core::frontend::{InstallerRequest, ManifestRecord, PlatformError};
+use factory_core::registry::Descriptor;
 use factory_core::registry::media_types::{OCI_CONFIG, OCI_MANIFEST};
-use factory_core::registry::{Descriptor, Digest};
 use factory_imager::build::{
-    BuildContext, InstallerBuild, ManifestRole, PublishManifest, build_installer_index,
+    BuildContext, InstallerBuild, ManifestRole, PublishBlob, PublishManifest, build_installer_index,
 };
 use factory_imager::signing::CosignSignature;
 use sha2::{Digest as _, Sha256};
@@ -28,19 +27,6 @@ use sha2::{Digest as _, Sha256};
 use super::Inner;
 use super::error::{build_error, store_error};
 use crate::store::{Store, StoreError};
-
-/// A blob to publish, as a file the builder wrote.
-#[derive(Debug, Clone)]
-pub struct PublishBlob {
-    /// Its digest (checked while it is copied in).
-    pub digest: Digest,
-    /// Its media type (for the record; blobs are served by digest).
-    pub media_type: String,
-    /// Its size in bytes.
-    pub size: u64,
-    /// Where the builder wrote it (left in place).
-    pub path: PathBuf,
-}
 
 /// What one installer build publishes under `repository`
 /// (`<image>/<schematic>`).
@@ -105,16 +91,7 @@ pub(super) async fn produce(
         .find(|m| m.role == ManifestRole::Index)
         .map(record)
         .ok_or_else(|| PlatformError::Internal("the installer build has no index".into()))?;
-    let blobs = built
-        .blobs()
-        .iter()
-        .map(|b| PublishBlob {
-            digest: b.descriptor.digest.clone(),
-            media_type: b.descriptor.media_type.clone(),
-            size: b.descriptor.size,
-            path: b.path.clone(),
-        })
-        .collect();
+    let blobs = built.blobs().to_vec();
     drop(manifests);
     let signature = built.signature().clone();
     let publication = InstallerPublication {
@@ -183,7 +160,8 @@ pub(super) fn publish(
 /// Copies a builder's file into the blob directory, hashing as it goes.
 fn copy_blob(store: &Store, blob: &PublishBlob) -> Result<(), StoreError> {
     let blobs = store.blobs();
-    let hex = blob.digest.hex().to_owned();
+    let (digest, expected_size) = (&blob.descriptor.digest, blob.descriptor.size);
+    let hex = digest.hex().to_owned();
     if blobs.verify(&hex)? {
         return Ok(());
     }
@@ -208,12 +186,12 @@ fn copy_blob(store: &Store, blob: &PublishBlob) -> Result<(), StoreError> {
             size += n as u64;
         }
         let actual = hex::encode(hasher.finalize());
-        if actual != hex || size != blob.size {
+        if actual != hex || size != expected_size {
             return Err(StoreError::Malformed {
                 what: format!("installer blob {}", blob.path.display()),
                 reason: format!(
                     "{size} bytes hashing to sha256:{actual}, expected {} bytes of {}",
-                    blob.size, blob.digest
+                    expected_size, digest
                 ),
             });
         }
@@ -229,6 +207,7 @@ fn copy_blob(store: &Store, blob: &PublishBlob) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use factory_core::registry::Digest;
     use factory_imager::signing::SigningKey;
 
     #[test]
@@ -247,9 +226,7 @@ mod tests {
         let publication = InstallerPublication {
             repository: "installer/abc".into(),
             blobs: vec![PublishBlob {
-                digest: Digest::sha256_of(b"layer bytes"),
-                media_type: "application/x".into(),
-                size: 11,
+                descriptor: Descriptor::of("application/x", b"layer bytes"),
                 path: layer,
             }],
             manifests: vec![record(&manifest, OCI_MANIFEST)],
@@ -295,10 +272,12 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let path = dir.path().join("layer");
         std::fs::write(&path, b"other").unwrap();
+        // The right size, the wrong bytes.
         let blob = PublishBlob {
-            digest: Digest::sha256_of(b"layer bytes"),
-            media_type: "application/x".into(),
-            size: 5,
+            descriptor: Descriptor {
+                size: 5,
+                ..Descriptor::of("application/x", b"layer bytes")
+            },
             path,
         };
         assert!(copy_blob(&store, &blob).is_err());
