@@ -7,12 +7,12 @@
 //! into the public versions list live here so every deployment applies them
 //! identically.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::version::TalosVersion;
 
 /// An official system extension available for a Talos version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExtensionEntry {
     /// Repository path, e.g. `siderolabs/amd-ucode`: the name schematics use.
     pub name: String,
@@ -28,7 +28,7 @@ pub struct ExtensionEntry {
 }
 
 /// An official SBC overlay available for a Talos version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverlayEntry {
     /// Overlay name, e.g. `rpi_generic`: the name schematics use.
     pub name: String,
@@ -42,7 +42,12 @@ pub struct OverlayEntry {
 }
 
 /// Everything known about one Talos release's upstream inputs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Serialised (camelCase JSON) when the edge hands a catalog to a builder and
+/// when a builder returns refreshed catalogs, so both compute the same
+/// profiles and asset keys from the same inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReleaseCatalog {
     /// Official extensions, in catalog order.
     pub extensions: Vec<ExtensionEntry>,

@@ -31,6 +31,7 @@ pub mod arch;
 pub mod asset_key;
 pub mod catalog;
 pub mod cmdline;
+pub mod dispatch;
 pub mod frontend;
 mod gotext;
 pub mod goyaml;

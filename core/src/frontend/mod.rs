@@ -11,6 +11,7 @@
 mod cors;
 mod error;
 mod handlers;
+mod installer_request;
 pub mod memory;
 mod platform;
 mod range;
@@ -22,6 +23,7 @@ use http::{Method, StatusCode, header};
 
 pub use cors::CorsPolicy;
 pub use error::InternalError;
+pub use installer_request::installer_request;
 pub use platform::{
     AssetRecord, BlobDelivery, Delivery, DeliveryRequest, InstallerArch, InstallerRequest,
     ManifestRecord, Platform, PlatformError, Readiness,

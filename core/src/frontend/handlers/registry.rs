@@ -9,10 +9,8 @@
 
 use http::{Method, StatusCode, header};
 
-use crate::arch::Arch;
-use crate::asset_key::asset_key;
 use crate::catalog::latest_stable;
-use crate::image_path::ImagePath;
+use crate::profile::ProfileContext;
 use crate::registry::{
     self, InstallerImage, ManifestTag, OciErrorCode, Reference, RegistryRoute, Resource,
     media_types,
@@ -21,11 +19,12 @@ use crate::schematic::SchematicId;
 use crate::version::TalosVersion;
 
 use super::super::error::ApiError;
-use super::super::platform::{BlobDelivery, InstallerArch, InstallerRequest, ManifestRecord};
+use super::super::installer_request::installer_request;
+use super::super::platform::{BlobDelivery, InstallerRequest, ManifestRecord};
 use super::super::response::{self, Body, Response};
 use super::super::{Frontend, Platform, Request};
 use super::image::redirect;
-use super::query_param;
+use super::{enhance_error, query_param};
 
 const API_VERSION_HEADER: &str = "docker-distribution-api-version";
 
@@ -193,21 +192,13 @@ impl<P: Platform> Frontend<P> {
         version: TalosVersion,
     ) -> Result<InstallerRequest, ApiError> {
         let release = self.release(&version).await?;
-        let mut arches = Vec::with_capacity(Arch::ALL.len());
-        for arch in Arch::ALL {
-            let output = ImagePath::installer(image.platform, arch, image.secureboot);
-            let profile = self
-                .profile_in(&release, output, schematic, id, &version)
-                .map_err(|e| e.oci(OciErrorCode::ManifestInvalid))?;
-            let key = asset_key(&profile);
-            arches.push(InstallerArch { arch, profile, key });
-        }
-        Ok(InstallerRequest {
-            image: image.clone(),
-            schematic_id: id.clone(),
-            version,
-            arches,
-        })
+        let context = ProfileContext {
+            version: &version,
+            catalog: &release,
+            secureboot_enabled: self.config.secureboot_enabled,
+        };
+        installer_request(image, schematic, id, &context)
+            .map_err(|e| enhance_error(e).oci(OciErrorCode::ManifestInvalid))
     }
 }
 
