@@ -311,3 +311,22 @@ fn asset_records_must_verify_and_name_the_key() {
         Err(OutcomeError::Record(_))
     ));
 }
+
+#[test]
+fn job_errors_map_to_failures_with_their_status() {
+    let mut job = edge_job("initramfs-amd64.xz");
+    job.catalog.imager_digest = "sha256:other".into();
+    let failure = DispatchFailure::from(&job.resolve().unwrap_err());
+    assert_eq!(failure.kind, FailureKind::KeyMismatch);
+    assert_eq!(failure.status(), 409);
+    let mut job = edge_job("initramfs-amd64.xz");
+    job.version = "1.12".into();
+    let failure = DispatchFailure::from(&job.resolve().unwrap_err());
+    assert_eq!(failure.kind, FailureKind::BadJob);
+    assert_eq!(failure.status(), 400);
+    let json = serde_json::to_string(&failure).unwrap();
+    assert!(
+        json.starts_with(r#"{"kind":"badJob","message":"invalid version"#),
+        "{json}"
+    );
+}
