@@ -139,7 +139,7 @@ async fn catalogs_assets_and_installers() {
     let invocations = builder.get_json("/local/invocations").await;
     assert_eq!(
         invocations,
-        serde_json::json!({"asset":14,"installer":0,"refreshCatalogs":1})
+        serde_json::json!({"asset":13,"installer":0,"refreshCatalogs":1})
     );
 
     // The installer index of both architectures.

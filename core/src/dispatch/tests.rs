@@ -72,6 +72,7 @@ fn through_json(job: &BuildJob) -> BuildJob {
 fn asset_jobs_resolve_to_the_edge_key() {
     for path in [
         "kernel-amd64",
+        "cmdline-metal-amd64",
         "initramfs-amd64.xz",
         "metal-amd64.iso",
         "metal-arm64.raw.zst",
@@ -86,6 +87,8 @@ fn asset_jobs_resolve_to_the_edge_key() {
     // The kernel does not depend on the schematic, so it is not sent.
     assert_eq!(edge_job("kernel-amd64").schematic, None);
     assert!(edge_job("initramfs-amd64.xz").schematic.is_some());
+    // The cmdline names no schematic ID but carries its kernel args.
+    assert!(edge_job("cmdline-metal-amd64").schematic.is_some());
 }
 
 #[test]
