@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use factory_core::dispatch::auth::{AuthHeaders, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use factory_core::dispatch::auth::{
+    AuthError, AuthHeaders, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 use factory_core::dispatch::{
     BUILD_PATH, BuildJob, BuildOutcome, DispatchFailure, FailureKind, MAX_DISPATCH_BODY,
 };
@@ -70,9 +72,9 @@ async fn build(state: &Arc<State>, request: Request) -> Response<Bytes> {
             &format!("the body is larger than {MAX_DISPATCH_BODY} bytes"),
         );
     };
-    if let Err(reason) = authenticate(state, &request.headers, &body) {
-        tracing::warn!(%reason, "refused an unauthenticated request");
-        return failure(StatusCode::UNAUTHORIZED, FailureKind::Unauthorized, &reason);
+    if let Err(refusal) = authenticate(state, &request.headers, &body) {
+        tracing::warn!(reason = %refusal.message, "refused a request");
+        return failure(refusal.status, refusal.kind, &refusal.message);
     }
     let job: BuildJob = match serde_json::from_slice(&body) {
         Ok(job) => job,
@@ -126,13 +128,25 @@ fn encode(outcome: &BuildOutcome) -> Result<String, JobFailure> {
     Ok(body)
 }
 
-fn authenticate(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
+/// Why a request was refused before it was read as a job.
+struct Refusal {
+    status: StatusCode,
+    kind: FailureKind,
+    message: String,
+}
+
+fn authenticate(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
+    let unauthorized = |message: String| Refusal {
+        status: StatusCode::UNAUTHORIZED,
+        kind: FailureKind::Unauthorized,
+        message,
+    };
     let header = |name: &'static str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-            .ok_or_else(|| format!("missing or malformed {name} header"))
+            .ok_or_else(|| unauthorized(format!("missing or malformed {name} header")))
     };
     let auth = AuthHeaders {
         timestamp: header(TIMESTAMP_HEADER)?,
@@ -140,10 +154,19 @@ fn authenticate(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<(), S
         signature: header(SIGNATURE_HEADER)?,
     };
     let mut replay = state.replay.lock().unwrap_or_else(|p| p.into_inner());
-    state
+    match state
         .secret
         .verify("POST", BUILD_PATH, body, &auth, now_unix(), &mut replay)
-        .map_err(|e| e.to_string())
+    {
+        Ok(()) => Ok(()),
+        // A full replay memory is our limit, not the caller's fault.
+        Err(e @ AuthError::Overloaded) => Err(Refusal {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: FailureKind::Unavailable,
+            message: e.to_string(),
+        }),
+        Err(e) => Err(unauthorized(e.to_string())),
+    }
 }
 
 fn failure(status: StatusCode, kind: FailureKind, message: &str) -> Response<Bytes> {

@@ -16,6 +16,7 @@ use factory_imager::signing::SigningKey;
 
 use crate::config::Config;
 use crate::counters::Counters;
+use crate::jobs::JobFailure;
 use crate::single_flight::SingleFlight;
 use crate::store::{Bucket, StoreError};
 
@@ -64,9 +65,41 @@ pub struct State {
     pub flights: SingleFlight,
     /// Accepted jobs and builds.
     pub counters: Counters,
+    /// Builds running at once ([`MAX_CONCURRENT_BUILDS`] permits).
+    pub build_slots: tokio::sync::Semaphore,
 }
 
+/// The most builds one process runs at once (a Lambda instance serves one
+/// request at a time; local mode may get many). Further builds wait for a
+/// slot; lookups of stored answers never wait.
+pub const MAX_CONCURRENT_BUILDS: usize = 2;
+/// The longest a build (with its uploads) may take: under Lambda's own
+/// 15-minute ceiling, so a stuck build answers `buildFailed` instead of the
+/// invocation being killed without an answer.
+pub const BUILD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(14 * 60);
+
 impl State {
+    /// Runs `build` in a build slot, within [`BUILD_TIMEOUT`].
+    pub async fn in_build_slot<T>(
+        &self,
+        what: &str,
+        build: impl std::future::Future<Output = Result<T, JobFailure>>,
+    ) -> Result<T, JobFailure> {
+        let _slot = self
+            .build_slots
+            .acquire()
+            .await
+            .map_err(|e| JobFailure::Failed(format!("no build slot: {e}")))?;
+        tokio::time::timeout(BUILD_TIMEOUT, build)
+            .await
+            .map_err(|_| {
+                JobFailure::Failed(format!(
+                    "building {what} took longer than {} s",
+                    BUILD_TIMEOUT.as_secs()
+                ))
+            })?
+    }
+
     /// Prepares the cache directory and the clients; makes no network
     /// request.
     pub fn open(config: Config) -> Result<State, OpenError> {
@@ -103,6 +136,7 @@ impl State {
             work_root,
             flights: SingleFlight::default(),
             counters: Counters::default(),
+            build_slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_BUILDS),
         })
     }
 }

@@ -42,7 +42,9 @@ async fn multipart_uploads_and_skips() {
     let path = dir.path().join("big");
     // Not a multiple of the part size, and different in every part.
     let size = 2 * MULTIPART_THRESHOLD + 12_345;
-    let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8 ^ (i >> 20) as u8).collect();
+    let bytes: Vec<u8> = (0..size)
+        .map(|i| (i % 251) as u8 ^ (i >> 20) as u8)
+        .collect();
     std::fs::write(&path, &bytes).unwrap();
     let key = format!("blobs/sha256/{}", sha256_hex(&bytes));
 
@@ -50,7 +52,10 @@ async fn multipart_uploads_and_skips() {
     let back = s3.get(&key).await.expect("uploaded");
     assert_eq!(back.len() as u64, size);
     assert_eq!(sha256_hex(&back), sha256_hex(&bytes));
-    assert!(!bucket.upload_file(&key, &path, size).await.unwrap(), "skipped");
+    assert!(
+        !bucket.upload_file(&key, &path, size).await.unwrap(),
+        "skipped"
+    );
 
     assert_eq!(bucket.get_record("records/none.json").await.unwrap(), None);
     assert_eq!(bucket.size("records/none.json").await.unwrap(), None);
@@ -59,7 +64,11 @@ async fn multipart_uploads_and_skips() {
         .await
         .unwrap();
     assert_eq!(
-        bucket.get_record("records/r.json").await.unwrap().as_deref(),
+        bucket
+            .get_record("records/r.json")
+            .await
+            .unwrap()
+            .as_deref(),
         Some(&b"{}"[..])
     );
 

@@ -34,7 +34,9 @@ pub async fn run(state: &State, job: &AssetJob) -> Result<AssetBuilt, JobFailure
             if let Some(found) = lookup(state, &resolved.key).await? {
                 return Ok(found);
             }
-            build_and_upload(state, &resolved).await
+            state
+                .in_build_slot(resolved.key.as_str(), build_and_upload(state, &resolved))
+                .await
         })
         .await
 }

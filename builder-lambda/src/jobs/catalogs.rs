@@ -1,4 +1,4 @@
-//! Catalog refreshes: every upstream version, and the release catalog of
+//! Catalog refreshes (in a build slot, within the build timeout): every upstream version, and the release catalog of
 //! each one upstream can describe. No version policy is applied here (the
 //! edge applies its own); a release whose catalog cannot be read is left
 //! out and logged, so one broken tag does not hide the others.
@@ -19,7 +19,7 @@ use crate::state::State;
 pub async fn run(state: &State) -> Result<CatalogsRefreshed, JobFailure> {
     state
         .flights
-        .run("refreshCatalogs", async {
+        .run("refreshCatalogs", state.in_build_slot("the catalogs", async {
             state.counters.builds.add(Kind::RefreshCatalogs);
             let everything = VersionPolicy {
                 min_version: TalosVersion::new(0, 0, 0),
@@ -43,7 +43,7 @@ pub async fn run(state: &State) -> Result<CatalogsRefreshed, JobFailure> {
                 versions: found.iter().map(TalosVersion::tag).collect(),
                 releases,
             })
-        })
+        }))
         .await
 }
 

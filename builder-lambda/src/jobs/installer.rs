@@ -38,7 +38,12 @@ pub async fn run(state: &State, job: &InstallerJob) -> Result<InstallerBuilt, Jo
             if let Some(found) = lookup(state, &repository, &tag).await? {
                 return Ok(found);
             }
-            build_and_upload(state, &resolved, &repository, &tag).await
+            state
+                .in_build_slot(
+                    &flight,
+                    build_and_upload(state, &resolved, &repository, &tag),
+                )
+                .await
         })
         .await
 }
