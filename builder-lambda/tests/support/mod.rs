@@ -188,7 +188,6 @@ impl Builder {
     /// A builder signing with `key`, just spawned (not yet listening), and
     /// its port.
     pub fn launch(s3: &S3, upstream: Upstream<'_>, key: &SigningKey) -> (Builder, u16) {
-        let pem = key.to_pkcs8_pem().unwrap();
         let cache = tempfile::tempdir().unwrap();
         let port = free_port();
         let registry = match upstream {
@@ -196,29 +195,8 @@ impl Builder {
             Upstream::Unreachable => format!("127.0.0.1:{}", free_port()),
         };
         let log = cache.path().join("builder.log");
-        let binary = std::env::var_os("BUILDER_BIN").map_or_else(
-            || PathBuf::from(env!("CARGO_BIN_EXE_builder-lambda")),
-            PathBuf::from,
-        );
-        let mut command = Command::new(binary);
-        for (name, _) in std::env::vars() {
-            if name.starts_with("IF_") || name.starts_with("AWS_") {
-                command.env_remove(name);
-            }
-        }
-        let child = command
+        let child = builder_command(s3, &registry, key, &cache.path().join("cache"))
             .env("LOCAL_HTTP", format!("127.0.0.1:{port}"))
-            .env("IF_BUCKET", BUCKET)
-            .env("IF_S3_ENDPOINT", &s3.endpoint)
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("IF_SIGNING_KEY", pem.as_str())
-            .env("IF_DISPATCH_SECRET", SECRET)
-            .env("IF_UPSTREAM_REGISTRY", registry)
-            .env("IF_UPSTREAM_INSECURE", "true")
-            .env("IF_EXTERNAL_URL", EXTERNAL_URL)
-            .env("IF_CACHE_DIR", cache.path().join("cache"))
-            .env("IF_LOG", "info")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -301,6 +279,36 @@ impl Builder {
         let headers = Builder::sign_with(&self.secret, &body, now());
         self.post_raw(body, &headers).await
     }
+}
+
+/// The builder binary (`BUILDER_BIN`, or this package's) with every
+/// setting but the mode: its bucket in `s3`, upstream at `registry`,
+/// signing with `key`, caching under `cache`; inherited `IF_*` and `AWS_*`
+/// variables removed.
+pub fn builder_command(s3: &S3, registry: &str, key: &SigningKey, cache: &Path) -> Command {
+    let binary = std::env::var_os("BUILDER_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_builder-lambda")),
+        PathBuf::from,
+    );
+    let mut command = Command::new(binary);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("IF_") || name.starts_with("AWS_") || name == "LOCAL_HTTP" {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("IF_BUCKET", BUCKET)
+        .env("IF_S3_ENDPOINT", &s3.endpoint)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("IF_SIGNING_KEY", key.to_pkcs8_pem().unwrap().as_str())
+        .env("IF_DISPATCH_SECRET", SECRET)
+        .env("IF_UPSTREAM_REGISTRY", registry)
+        .env("IF_UPSTREAM_INSECURE", "true")
+        .env("IF_EXTERNAL_URL", EXTERNAL_URL)
+        .env("IF_CACHE_DIR", cache)
+        .env("IF_LOG", "info");
+    command
 }
 
 impl Drop for Builder {
