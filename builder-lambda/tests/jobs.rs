@@ -2,7 +2,8 @@
 //! jobs built from its catalog (verified records, bytes in s3s-fs with
 //! their digest and size, repeated jobs answered without rebuilding, ten
 //! concurrent identical jobs built once) and an installer job whose answer
-//! passes the edge's check with every blob in the bucket.
+//! passes the edge's check with every blob in the bucket. A damaged stored
+//! record is rebuilt, never answered.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -141,6 +142,26 @@ async fn catalogs_assets_and_installers() {
         invocations,
         serde_json::json!({"asset":13,"installer":0,"refreshCatalogs":1})
     );
+
+    // A damaged record is not trusted: rebuilt and replaced.
+    let record_key = format!("records/asset/{}.json", cmdline_key.as_str());
+    s3.put(
+        &record_key,
+        b"{\"statement\":\"e30=\",\"signature\":\"AA==\",\"keyId\":\"00\"}",
+    )
+    .await;
+    let (status, json) = builder.post(&cmdline_job).await;
+    assert_eq!(status, 200, "{json}");
+    let BuildOutcome::Asset(rebuilt) = serde_json::from_value(json).unwrap() else {
+        panic!("not an asset outcome");
+    };
+    rebuilt.verify(&builder.public, &cmdline_key).unwrap();
+    assert_eq!(
+        s3.get(&record_key).await.unwrap(),
+        rebuilt.record.as_bytes()
+    );
+    let builds = builder.get_json("/local/builds").await;
+    assert_eq!(builds["asset"], 4, "{builds}");
 
     // The installer index of both architectures.
     let schematic = schematic();

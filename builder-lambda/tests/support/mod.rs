@@ -114,6 +114,17 @@ impl S3 {
         }
     }
 
+    /// Writes `bytes` at `key` through the S3 API.
+    pub async fn put(&self, key: &str, bytes: &'static [u8]) {
+        self.client()
+            .put(
+                &object_store::path::Path::from(key),
+                object_store::PutPayload::from_static(bytes),
+            )
+            .await
+            .unwrap();
+    }
+
     /// The size of the object at `key`, through the S3 API.
     pub async fn size(&self, key: &str) -> Option<u64> {
         match self
