@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use factory_core::dispatch::auth::DispatchSecret;
 use factory_imager::signing::{MAX_KEY_PEM_LEN, SigningKey};
 
+use crate::cache_limit::DEFAULT_CACHE_MAX_BYTES;
 use crate::secrets::{AwsCredentials, SecretsError, SecretsManager};
 
 /// Default region of the bucket and Secrets Manager.
@@ -79,6 +80,8 @@ pub struct Config {
     pub external_url: String,
     /// `IF_CACHE_DIR`.
     pub cache_dir: PathBuf,
+    /// `IF_CACHE_MAX_BYTES`.
+    pub cache_max_bytes: u64,
     /// `LOCAL_HTTP`.
     pub local_http: Option<SocketAddr>,
 }
@@ -131,6 +134,13 @@ impl Config {
                     reason: format!("{other:?} is not true, false, 1 or 0"),
                 });
             }
+        };
+        let cache_max_bytes = match env.get("IF_CACHE_MAX_BYTES") {
+            None => DEFAULT_CACHE_MAX_BYTES,
+            Some(raw) => raw.parse::<u64>().map_err(|e| ConfigError::Invalid {
+                name: "IF_CACHE_MAX_BYTES",
+                reason: format!("{raw:?} is not a number of bytes: {e}"),
+            })?,
         };
         let local_http = env
             .get("LOCAL_HTTP")
@@ -187,6 +197,7 @@ impl Config {
             cache_dir: env
                 .get("IF_CACHE_DIR")
                 .map_or_else(|| PathBuf::from(DEFAULT_CACHE_DIR), PathBuf::from),
+            cache_max_bytes,
             local_http,
         })
     }
@@ -265,6 +276,7 @@ mod tests {
         assert!(!config.upstream_insecure);
         assert_eq!(config.cache_dir, PathBuf::from(DEFAULT_CACHE_DIR));
         assert!(config.local_http.is_none());
+        assert_eq!(config.cache_max_bytes, DEFAULT_CACHE_MAX_BYTES);
     }
 
     #[tokio::test]
@@ -294,6 +306,11 @@ mod tests {
             .insert("IF_EXTERNAL_URL", "factory.example.com".into());
         let e = Config::read(&env).await.unwrap_err().to_string();
         assert!(e.contains("IF_EXTERNAL_URL"), "{e}");
+
+        let mut env = base();
+        env.0.insert("IF_CACHE_MAX_BYTES", "4G".into());
+        let e = Config::read(&env).await.unwrap_err().to_string();
+        assert!(e.contains("IF_CACHE_MAX_BYTES"), "{e}");
 
         let mut env = base();
         env.0.insert("LOCAL_HTTP", "localhost".into());

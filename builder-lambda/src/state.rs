@@ -61,6 +61,10 @@ pub struct State {
     pub external_url: String,
     /// Build scratch.
     pub work_root: PathBuf,
+    /// The puller's cache directory.
+    pub puller_root: PathBuf,
+    /// Its limit ([`crate::cache_limit`]).
+    pub cache_max_bytes: u64,
     /// One build per key.
     pub flights: SingleFlight,
     /// Accepted jobs and builds.
@@ -85,6 +89,7 @@ impl State {
         what: &str,
         build: impl std::future::Future<Output = Result<T, JobFailure>>,
     ) -> Result<T, JobFailure> {
+        self.trim_cache_if_idle().await;
         let _slot = self
             .build_slots
             .acquire()
@@ -98,6 +103,26 @@ impl State {
                     BUILD_TIMEOUT.as_secs()
                 ))
             })?
+    }
+
+    /// Applies [`crate::cache_limit::trim`] when no build runs (skipped,
+    /// until the next build, while one does: it may be reading the cache).
+    async fn trim_cache_if_idle(&self) {
+        let Ok(_all) = self
+            .build_slots
+            .try_acquire_many(MAX_CONCURRENT_BUILDS as u32)
+        else {
+            return;
+        };
+        let (root, max) = (self.puller_root.clone(), self.cache_max_bytes);
+        match tokio::task::spawn_blocking(move || crate::cache_limit::trim(&root, max)).await {
+            Ok(Ok(Some(freed))) => {
+                tracing::info!(freed, limit = max, "emptied the upstream blob cache");
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "trimming the upstream blob cache"),
+            Err(error) => tracing::warn!(%error, "trimming the upstream blob cache"),
+        }
     }
 
     /// Prepares the cache directory and the clients; makes no network
@@ -122,7 +147,7 @@ impl State {
             registry: config.upstream_registry.clone(),
             namespace: config.upstream_namespace.clone(),
             insecure: config.upstream_insecure,
-            cache_dir: blobs,
+            cache_dir: blobs.clone(),
         })?;
         let bucket = Bucket::open(&config)?;
         Ok(State {
@@ -134,6 +159,8 @@ impl State {
             puller,
             external_url: config.external_url,
             work_root,
+            puller_root: blobs,
+            cache_max_bytes: config.cache_max_bytes,
             flights: SingleFlight::default(),
             counters: Counters::default(),
             build_slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_BUILDS),

@@ -221,3 +221,25 @@ async fn catalogs_assets_and_installers() {
     let builds = builder.get_json("/local/builds").await;
     assert_eq!(builds["installer"], 1, "{builds}");
 }
+
+/// With a cache limit of zero, every build after the first starts from an
+/// emptied blob cache, and still succeeds (blobs are fetched again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_cache_is_emptied_and_builds_still_succeed() {
+    let registry = SyntheticRegistry::start();
+    let s3 = S3::start();
+    let key = factory_imager::signing::SigningKey::generate().unwrap();
+    let builder = Builder::start_with_env(
+        &s3,
+        Upstream::Registry(&registry.addr),
+        &key,
+        &[("IF_CACHE_MAX_BYTES", "0")],
+    );
+    let release = refresh(&builder).await.releases[VERSION].clone();
+    let (kernel, kernel_key) = asset_job("kernel-amd64", &release);
+    build_asset(&builder, &s3, &kernel, &kernel_key).await;
+    let (initramfs, initramfs_key) = asset_job("initramfs-amd64.xz", &release);
+    build_asset(&builder, &s3, &initramfs, &initramfs_key).await;
+    let log = builder.log();
+    assert!(log.contains("emptied the upstream blob cache"), "{log}");
+}

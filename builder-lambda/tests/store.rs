@@ -30,6 +30,7 @@ fn config(s3: &S3, secret_key: &str) -> Config {
         upstream_insecure: true,
         external_url: "http://127.0.0.1:8080/".into(),
         cache_dir: std::env::temp_dir(),
+        cache_max_bytes: 1 << 30,
         local_http: None,
     }
 }

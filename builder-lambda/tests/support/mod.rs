@@ -191,7 +191,17 @@ impl Builder {
 
     /// A builder signing with `key`, listening.
     pub fn start_with_key(s3: &S3, upstream: Upstream<'_>, key: &SigningKey) -> Builder {
-        let (mut builder, port) = Builder::launch(s3, upstream, key);
+        Builder::start_with_env(s3, upstream, key, &[])
+    }
+
+    /// A builder signing with `key`, with `extra` settings, listening.
+    pub fn start_with_env(
+        s3: &S3,
+        upstream: Upstream<'_>,
+        key: &SigningKey,
+        extra: &[(&str, &str)],
+    ) -> Builder {
+        let (mut builder, port) = Builder::launch_with_env(s3, upstream, key, extra);
         wait_for_port(port, &mut builder.child, &builder.log, "builder-lambda");
         builder
     }
@@ -199,6 +209,16 @@ impl Builder {
     /// A builder signing with `key`, just spawned (not yet listening), and
     /// its port.
     pub fn launch(s3: &S3, upstream: Upstream<'_>, key: &SigningKey) -> (Builder, u16) {
+        Builder::launch_with_env(s3, upstream, key, &[])
+    }
+
+    /// [`Builder::launch`] with `extra` settings.
+    pub fn launch_with_env(
+        s3: &S3,
+        upstream: Upstream<'_>,
+        key: &SigningKey,
+        extra: &[(&str, &str)],
+    ) -> (Builder, u16) {
         let cache = tempfile::tempdir().unwrap();
         let port = free_port();
         let registry = match upstream {
@@ -208,6 +228,7 @@ impl Builder {
         let log = cache.path().join("builder.log");
         let child = builder_command(s3, &registry, key, &cache.path().join("cache"))
             .env("LOCAL_HTTP", format!("127.0.0.1:{port}"))
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
