@@ -8,12 +8,18 @@
 //! and verified on the way in, so the next build downloads what it needs
 //! again and nothing else changes. Coarse, but it cannot serve wrong bytes,
 //! and a cache that holds one release's working set never reaches it.
-//! (The imager bounds its squashfs segment cache itself.)
+//! The squashfs segment cache next to it gets the same rule with the same
+//! limit: the imager's own bound for it (8 GiB) suits a server's disk, not
+//! `/tmp`. Two caches at the 3 GiB default leave 4 GiB of the 10 GiB maximum
+//! ephemeral storage for build scratch.
 
 use std::path::Path;
 
-/// Default limit of the blob cache.
-pub const DEFAULT_CACHE_MAX_BYTES: u64 = 4 << 30;
+/// Default limit of each cache (blobs, segments).
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 3 << 30;
+
+/// The cache subdirectories under the puller root that [`trim`] bounds.
+const TRIMMED: [&str; 2] = ["blobs", factory_imager::segment_cache::PULLER_CACHE_SUBDIR];
 
 /// The bytes of the files below `dir` (0 if it does not exist).
 pub fn tree_bytes(dir: &Path) -> std::io::Result<u64> {
@@ -35,17 +41,22 @@ pub fn tree_bytes(dir: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
-/// Empties the verified blobs of the puller cache at `root` if they take
-/// more than `max` bytes; returns the bytes freed, if any.
+/// Empties each cache under the puller root `root` (the verified blobs, the
+/// squashfs segments) that takes more than `max` bytes; returns the bytes
+/// freed, if any.
 pub fn trim(root: &Path, max: u64) -> std::io::Result<Option<u64>> {
-    let blobs = root.join("blobs");
-    let size = tree_bytes(&blobs)?;
-    if size <= max {
-        return Ok(None);
+    let mut freed = None;
+    for name in TRIMMED {
+        let dir = root.join(name);
+        let size = tree_bytes(&dir)?;
+        if size <= max {
+            continue;
+        }
+        std::fs::remove_dir_all(&dir)?;
+        std::fs::create_dir_all(&dir)?;
+        freed = Some(freed.unwrap_or(0) + size);
     }
-    std::fs::remove_dir_all(&blobs)?;
-    std::fs::create_dir_all(&blobs)?;
-    Ok(Some(size))
+    Ok(freed)
 }
 
 #[cfg(test)]
@@ -61,6 +72,7 @@ mod tests {
         std::fs::write(blobs.join("b"), vec![0u8; 500]).unwrap();
         std::fs::create_dir_all(dir.path().join("segments")).unwrap();
         std::fs::write(dir.path().join("segments/s"), b"kept").unwrap();
+        std::fs::write(dir.path().join("segments/t"), vec![0u8; 900]).unwrap();
         assert_eq!(tree_bytes(&dir.path().join("blobs")).unwrap(), 1100);
         assert_eq!(trim(dir.path(), 1100).unwrap(), None);
         assert!(blobs.join("a").exists());
@@ -68,6 +80,9 @@ mod tests {
         assert!(!blobs.join("a").exists());
         assert!(dir.path().join("blobs").is_dir());
         assert!(dir.path().join("segments/s").exists());
+        assert_eq!(trim(dir.path(), 800).unwrap(), Some(904));
+        assert!(!dir.path().join("segments/s").exists());
+        assert!(dir.path().join("segments").is_dir());
         assert_eq!(tree_bytes(&dir.path().join("missing")).unwrap(), 0);
     }
 }

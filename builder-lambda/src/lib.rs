@@ -33,7 +33,7 @@
 //! | `IF_UPSTREAM_INSECURE` | `true`/`1`: plain HTTP to upstream (local tests) |
 //! | `IF_EXTERNAL_URL` | the public factory URL (cmdlines, signature references) (required) |
 //! | `IF_CACHE_DIR` | upstream blob cache and build scratch, kept across warm invocations (default `/tmp/image-factory`) |
-//! | `IF_CACHE_MAX_BYTES` | the upstream blob cache is emptied before a build when larger (default 4 GiB; see [`cache_limit`]) |
+//! | `IF_CACHE_MAX_BYTES` | the upstream blob cache and the squashfs segment cache are each emptied before a build when larger (default 3 GiB; see [`cache_limit`]) |
 //! | `IF_LOG` | `tracing` filter (default `info`) |
 //! | `LOCAL_HTTP` | serve locally on this address instead of the Lambda runtime |
 //!

@@ -117,11 +117,11 @@ impl State {
         let (root, max) = (self.puller_root.clone(), self.cache_max_bytes);
         match tokio::task::spawn_blocking(move || crate::cache_limit::trim(&root, max)).await {
             Ok(Ok(Some(freed))) => {
-                tracing::info!(freed, limit = max, "emptied the upstream blob cache");
+                tracing::info!(freed, limit = max, "emptied the upstream caches");
             }
             Ok(Ok(None)) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "trimming the upstream blob cache"),
-            Err(error) => tracing::warn!(%error, "trimming the upstream blob cache"),
+            Ok(Err(error)) => tracing::warn!(%error, "trimming the upstream caches"),
+            Err(error) => tracing::warn!(%error, "trimming the upstream caches"),
         }
     }
 
