@@ -241,5 +241,5 @@ async fn a_full_cache_is_emptied_and_builds_still_succeed() {
     let (initramfs, initramfs_key) = asset_job("initramfs-amd64.xz", &release);
     build_asset(&builder, &s3, &initramfs, &initramfs_key).await;
     let log = builder.log();
-    assert!(log.contains("emptied the upstream blob cache"), "{log}");
+    assert!(log.contains("emptied the upstream caches"), "{log}");
 }

@@ -10,8 +10,7 @@
 use factory_core::asset_key::AssetKey;
 use factory_core::dispatch::job::ResolvedAsset;
 use factory_core::dispatch::{AssetBuilt, AssetJob, object_key};
-use factory_core::mime;
-use factory_core::record::{AssetStatement, SignedRecord};
+use factory_core::record::SignedRecord;
 use factory_imager::build::{BuildContext, build};
 use factory_imager::signing::sign_record;
 
@@ -90,16 +89,7 @@ async fn build_and_upload(
         .bucket
         .upload_file(&object_key(&artifact.sha256), &artifact.path, artifact.size)
         .await?;
-    let file_name = resolved.profile.output.file_name();
-    let statement = AssetStatement {
-        key: key.clone(),
-        size: artifact.size,
-        sha256: artifact.sha256.clone(),
-        sha512: artifact.sha512.clone(),
-        media_type: mime::content_type(&file_name).to_owned(),
-        file_name,
-        built_at: now_unix(),
-    };
+    let statement = artifact.statement(key, &resolved.profile, now_unix());
     let record = sign_record(&state.key, &statement)
         .map_err(|e| JobFailure::Failed(format!("signing the record of {key}: {e}")))?
         .to_json();

@@ -33,6 +33,7 @@ mod installer;
 mod installer_index;
 mod overlay;
 mod publication;
+mod statement;
 mod uki;
 
 use std::io::{Read, Write};
