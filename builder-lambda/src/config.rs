@@ -64,8 +64,12 @@ pub struct Config {
     pub region: String,
     /// `IF_S3_ENDPOINT`.
     pub s3_endpoint: Option<String>,
-    /// `AWS_*` credentials.
+    /// `AWS_*` credentials (the role's: Secrets Manager, and S3 unless
+    /// `IF_S3_CREDENTIALS_SECRET_ID` names others).
     pub credentials: AwsCredentials,
+    /// The credentials the object store is used with: the role's, or the
+    /// key in the `IF_S3_CREDENTIALS_SECRET_ID` secret (R2).
+    pub store_credentials: AwsCredentials,
     /// From `IF_SIGNING_KEY` or `IF_SIGNING_KEY_SECRET_ID`.
     pub signing_key: SigningKey,
     /// From `IF_DISPATCH_SECRET` or `IF_DISPATCH_SECRET_ID`.
@@ -151,11 +155,14 @@ impl Config {
                 })
             })
             .transpose()?;
+        // Secrets Manager lives in the function's own region (Lambda sets
+        // AWS_REGION); the bucket's region may be R2's `auto`.
+        let secrets_region = env.get("AWS_REGION").unwrap_or_else(|| region.clone());
         let secrets = SecretsManager::new(
             env.get("IF_SECRETS_ENDPOINT")
                 .map(check_url("IF_SECRETS_ENDPOINT"))
                 .transpose()?,
-            &region,
+            &secrets_region,
             credentials.clone(),
         )
         .map_err(|source| ConfigError::Secret {
@@ -179,11 +186,16 @@ impl Config {
                 name: "IF_DISPATCH_SECRET",
                 reason: e.to_string(),
             })?;
+        let store_credentials = match env.get("IF_S3_CREDENTIALS_SECRET_ID") {
+            None => credentials.clone(),
+            Some(id) => store_credentials(&secrets, &id).await?,
+        };
         Ok(Config {
             bucket,
             region,
             s3_endpoint,
             credentials,
+            store_credentials,
             signing_key,
             dispatch_secret,
             upstream_registry: env
@@ -204,6 +216,42 @@ impl Config {
 }
 
 /// The value of `direct`, or the secret named by `by_id`; exactly one.
+/// The object store's key, from a secret holding
+/// `{"access_key_id": "...", "secret_access_key": "..."}`.
+async fn store_credentials(
+    secrets: &SecretsManager,
+    id: &str,
+) -> Result<AwsCredentials, ConfigError> {
+    const NAME: &str = "IF_S3_CREDENTIALS_SECRET_ID";
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct StoreKey {
+        access_key_id: String,
+        secret_access_key: String,
+    }
+    let text = secrets
+        .get_secret_string(id)
+        .await
+        .map_err(|source| ConfigError::Secret { name: NAME, source })?;
+    let key: StoreKey = serde_json::from_str(&text).map_err(|e| ConfigError::Invalid {
+        name: NAME,
+        reason: format!(
+            "the secret must be {{\"access_key_id\": ..., \"secret_access_key\": ...}}: {e}"
+        ),
+    })?;
+    if key.access_key_id.is_empty() || key.secret_access_key.is_empty() {
+        return Err(ConfigError::Invalid {
+            name: NAME,
+            reason: "the secret's access key id and secret must not be empty".into(),
+        });
+    }
+    Ok(AwsCredentials {
+        access_key_id: key.access_key_id,
+        secret_access_key: key.secret_access_key,
+        session_token: None,
+    })
+}
+
 async fn one_of(
     env: &dyn Env,
     secrets: &SecretsManager,

@@ -20,9 +20,11 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `IF_BUCKET` | bucket for `blobs/sha256/<hex>` and `records/...` (required) |
-//! | `IF_S3_REGION` | region of the bucket and of Secrets Manager (default `us-east-1`) |
+//! | `IF_S3_REGION` | region of the bucket (default `us-east-1`; `auto` for R2) |
 //! | `IF_S3_ENDPOINT` | S3-compatible endpoint (R2, s3s-fs); path-style; `http://` allowed |
 //! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | credentials, as Lambda sets them (required) |
+//! | `IF_S3_CREDENTIALS_SECRET_ID` | a Secrets Manager secret `{"access_key_id": ..., "secret_access_key": ...}` to use the object store with instead of the role's credentials (R2) |
+//! | `AWS_REGION` | region of Secrets Manager (as Lambda sets it; default `IF_S3_REGION`) |
 //! | `IF_SIGNING_KEY` | the P-256 signing key, PEM text (SEC1, PKCS#8, with or without `EC PARAMETERS`) |
 //! | `IF_SIGNING_KEY_SECRET_ID` | or: a Secrets Manager secret holding that PEM, read at cold start |
 //! | `IF_DISPATCH_SECRET` | the HMAC secret shared with the edge (≥ 32 bytes) |

@@ -87,9 +87,9 @@ impl Bucket {
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&config.bucket)
             .with_region(&config.region)
-            .with_access_key_id(&config.credentials.access_key_id)
-            .with_secret_access_key(&config.credentials.secret_access_key);
-        if let Some(token) = &config.credentials.session_token {
+            .with_access_key_id(&config.store_credentials.access_key_id)
+            .with_secret_access_key(&config.store_credentials.secret_access_key);
+        if let Some(token) = &config.store_credentials.session_token {
             builder = builder.with_token(token);
         }
         if let Some(endpoint) = &config.s3_endpoint {

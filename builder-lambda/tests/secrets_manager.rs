@@ -150,4 +150,18 @@ async fn secrets_are_read_by_id_at_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("IF_DISPATCH_SECRET_ID"), "{stderr}");
     assert!(stderr.contains("factory/missing"), "{stderr}");
+
+    // A store key secret that is not the documented JSON: the binary stops,
+    // naming the variable.
+    moto.create_secret("factory/store", "not json").await;
+    let out = builder_command(&s3, "127.0.0.1:1", &key, &cache.path().join("c"))
+        .env("IF_S3_CREDENTIALS_SECRET_ID", "factory/store")
+        .env("IF_SECRETS_ENDPOINT", &moto.endpoint)
+        .env("LOCAL_HTTP", format!("127.0.0.1:{}", free_port()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("IF_S3_CREDENTIALS_SECRET_ID"), "{stderr}");
+    assert!(stderr.contains("access_key_id"), "{stderr}");
 }

@@ -18,7 +18,14 @@ fn config(s3: &S3, secret_key: &str) -> Config {
         bucket: BUCKET.into(),
         region: "us-east-1".into(),
         s3_endpoint: Some(s3.endpoint.clone()),
+        // The role's credentials are not the store's: the store must use
+        // `store_credentials` (as with R2's key from a secret).
         credentials: AwsCredentials {
+            access_key_id: "ROLE".into(),
+            secret_access_key: "role-secret".into(),
+            session_token: Some("role-token".into()),
+        },
+        store_credentials: AwsCredentials {
             access_key_id: ACCESS_KEY.into(),
             secret_access_key: secret_key.into(),
             session_token: None,
