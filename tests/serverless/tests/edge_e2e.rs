@@ -1,0 +1,277 @@
+//! The serverless deployment end to end: the real Worker in workerd, the
+//! real builder in local mode, s3s-fs (SigV4 enforced) and the synthetic
+//! release in Debian's docker-registry, with the standalone factory as the
+//! reference for bytes. Needs: `edge/build.sh` run, `npm ci` in `edge/`,
+//! `s3s-fs` 0.14.1 (cargo), and the Debian packages docker-registry, skopeo,
+//! curl, jq and openssl.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use factory_serverless_tests::{
+    Builder, BuilderSettings, S3, Standalone, Worker, WorkerSettings, curl, keypair,
+    workerd_cpu_ticks,
+};
+use factory_test_support::{SyntheticRegistry, run, tool};
+use sha2::{Digest as _, Sha256};
+
+const VERSION: &str = "v1.12.4";
+const SCHEMATIC: &str = "customization:\n  extraKernelArgs:\n    - console=ttyS0\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/qemu-guest-agent\n";
+const SECRET: &str = "edge-e2e-dispatch-secret-0123456789abcdef";
+/// Short enough to watch a URL expire, long enough for a client to follow it.
+const PRESIGN_TTL: u64 = 10;
+
+fn create_schematic(base: &str, yaml: &str) -> String {
+    let r = curl(&["-X", "POST", "--data-binary", yaml, &format!("{base}/schematics")]);
+    assert!(matches!(r.status, 200 | 201), "{} {}", r.status, r.text());
+    let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    json["id"].as_str().unwrap().to_owned()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+struct Deployment {
+    dir: tempfile::TempDir,
+    registry: SyntheticRegistry,
+    _s3: S3,
+    builder: Builder,
+    worker: Worker,
+}
+
+/// Everything up: the Worker trusts the builder's key when `trusted`,
+/// another key otherwise. Returns the builder's public key too.
+fn deploy(trusted: bool, ttl: u64) -> (Deployment, String) {
+    tool("openssl", "openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keypair(dir.path(), "builder");
+    let (_, other) = keypair(dir.path(), "other");
+    let registry = SyntheticRegistry::start();
+    let s3 = S3::start(dir.path());
+    let port = Worker::reserve_port();
+    let builder = Builder::start(
+        dir.path(),
+        &BuilderSettings {
+            registry: registry.addr.clone(),
+            s3_endpoint: s3.endpoint.clone(),
+            signing_key: key,
+            dispatch_secret: SECRET.into(),
+            external_url: format!("http://127.0.0.1:{port}/"),
+        },
+    );
+    let worker = Worker::start(
+        dir.path(),
+        port,
+        &WorkerSettings {
+            public_key_pem: if trusted { public.clone() } else { other },
+            builder_url: builder.base.clone(),
+            s3_endpoint: s3.endpoint.clone(),
+            dispatch_secret: SECRET.into(),
+            presign_ttl: ttl,
+        },
+    );
+    let deployment = Deployment {
+        dir,
+        registry,
+        _s3: s3,
+        builder,
+        worker,
+    };
+    (deployment, public)
+}
+
+#[test]
+fn serverless_matches_the_standalone_and_builds_once() {
+    let (d, public_pem) = deploy(true, PRESIGN_TTL);
+    let standalone = Standalone::start(d.dir.path(), &d.registry.addr);
+    let w = &d.worker;
+
+    // Schematics: same ID on both.
+    let id = create_schematic(&w.base, SCHEMATIC);
+    assert_eq!(id, create_schematic(&standalone.base, SCHEMATIC));
+
+    // iPXE script: the same text up to the base URL.
+    let pxe = format!("/pxe/{id}/{VERSION}/metal-amd64");
+    let edge_script = curl(&[&w.url(&pxe)]);
+    assert_eq!(edge_script.status, 200, "{}\n{}", edge_script.text(), w.log_text());
+    let reference = curl(&[&standalone.url(&pxe)]);
+    assert_eq!(
+        edge_script.text().replace(&w.pxe_base, "BASE").replace(&w.base, "BASE"),
+        reference.text().replace(&standalone.base, "BASE")
+    );
+
+    // Kernel and initramfs: 302 to a presigned URL; the bytes equal the standalone's.
+    for asset in ["kernel-amd64", "initramfs-amd64.xz"] {
+        let path = format!("/image/{id}/{VERSION}/{asset}");
+        let redirect = curl(&[&w.url(&path)]);
+        assert_eq!(redirect.status, 302, "{}\n{}", redirect.text(), d.builder.log_text());
+        let location = redirect.header("location").unwrap().to_owned();
+        assert!(location.contains("X-Amz-Signature="), "{location}");
+        let fetched = curl(&[&location]);
+        assert_eq!(fetched.status, 200, "{}", fetched.text());
+        let expected = curl(&[&standalone.url(&path)]);
+        assert_eq!(expected.status, 200);
+        assert_eq!(sha256(&fetched.body), sha256(&expected.body), "{asset} differs");
+        assert!(
+            fetched
+                .header("content-disposition")
+                .is_some_and(|v| v.contains(asset)),
+            "{:?}",
+            fetched.headers
+        );
+        // HEAD from the record.
+        let head = curl(&["-I", &w.url(&path)]);
+        assert_eq!(head.status, 200);
+        assert_eq!(
+            head.header("content-length"),
+            Some(expected.body.len().to_string().as_str())
+        );
+        // On the PXE host: no redirect, the bytes themselves; ranges pass through.
+        let pxe_host = curl(&[&format!("{}{path}", w.pxe_base)]);
+        assert_eq!(pxe_host.status, 200, "{}", pxe_host.text());
+        assert_eq!(sha256(&pxe_host.body), sha256(&expected.body));
+        let part = curl(&["-r", "100-199", &format!("{}{path}", w.pxe_base)]);
+        assert_eq!(part.status, 206);
+        assert_eq!(part.body, expected.body[100..200]);
+    }
+
+    // Presigned URLs expire.
+    let path = format!("/image/{id}/{VERSION}/kernel-amd64");
+    let location = curl(&[&w.url(&path)])
+        .header("location")
+        .unwrap()
+        .to_owned();
+    assert_eq!(curl(&[&location]).status, 200);
+    std::thread::sleep(Duration::from_secs(PRESIGN_TTL + 2));
+    let expired = curl(&[&location]);
+    assert_eq!(expired.status, 403, "{}", expired.text());
+
+    // 20 concurrent misses for one new asset: one builder invocation.
+    let other = create_schematic(
+        &w.base,
+        "customization:\n  extraKernelArgs:\n    - console=ttyS1\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/qemu-guest-agent\n",
+    );
+    let before = d.builder.invocations("asset");
+    let url = w.url(&format!("/image/{other}/{VERSION}/initramfs-amd64.xz"));
+    let clients: Vec<_> = (0..20)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || curl(&[&url]).status)
+        })
+        .collect();
+    let statuses: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    assert!(statuses.iter().all(|s| *s == 302), "{statuses:?}");
+    assert_eq!(d.builder.invocations("asset") - before, 1);
+
+    // The installer through the Worker with skopeo; first pull timed.
+    tool("skopeo", "skopeo");
+    let host = w.base.trim_start_matches("http://");
+    let image = format!("docker://{host}/installer/{id}:{VERSION}");
+    let out = d.dir.path().join("installer-oci");
+    let started = Instant::now();
+    run(Command::new("skopeo")
+        .args(["copy", "--src-tls-verify=false", "--all", &image])
+        .arg(format!("oci:{}:installer", out.display())));
+    let first_pull = started.elapsed();
+
+    // Its cosign signature verifies with openssl against the served key.
+    let index = curl(&[
+        "-H",
+        "Accept: application/vnd.oci.image.index.v1+json",
+        &w.url(&format!("/v2/installer/{id}/manifests/{VERSION}")),
+    ]);
+    assert_eq!(index.status, 200, "{}", index.text());
+    let digest = index.header("docker-content-digest").unwrap().to_owned();
+    assert_eq!(format!("sha256:{}", sha256(&index.body)), digest);
+    let sig_tag = digest.replace(':', "-") + ".sig";
+    let sig = curl(&[
+        "-H",
+        "Accept: application/vnd.oci.image.manifest.v1+json",
+        &w.url(&format!("/v2/installer/{id}/manifests/{sig_tag}")),
+    ]);
+    assert_eq!(sig.status, 200, "{}", sig.text());
+    let sig: serde_json::Value = serde_json::from_slice(&sig.body).unwrap();
+    let layer = &sig["layers"][0];
+    let payload = curl(&[
+        "-L",
+        &w.url(&format!(
+            "/v2/installer/{id}/blobs/{}",
+            layer["digest"].as_str().unwrap()
+        )),
+    ]);
+    assert_eq!(payload.status, 200);
+    let served_key = curl(&[&w.url("/oci/cosign/signing-key.pub")]);
+    assert_eq!(served_key.status, 200);
+    let files = d.dir.path();
+    std::fs::write(files.join("payload.json"), &payload.body).unwrap();
+    std::fs::write(files.join("served.pub"), &served_key.body).unwrap();
+    std::fs::write(
+        files.join("sig.b64"),
+        layer["annotations"]["dev.cosignproject.cosign/signature"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let sig_der = files.join("sig.der");
+    let decoded = Command::new("base64")
+        .arg("-d")
+        .arg(files.join("sig.b64"))
+        .output()
+        .unwrap();
+    std::fs::write(&sig_der, decoded.stdout).unwrap();
+    let verified = run(Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(files.join("served.pub"))
+        .arg("-signature")
+        .arg(&sig_der)
+        .arg(files.join("payload.json")));
+    assert!(verified.contains("Verified OK"), "{verified}");
+    assert_eq!(served_key.text().trim(), public_pem.trim());
+
+    // The cron trigger refreshes catalogs through the builder.
+    let refreshes = d.builder.invocations("refreshCatalogs");
+    let scheduled = curl(&[&w.url("/__scheduled?cron=*/30+*+*+*+*")]);
+    assert_eq!(scheduled.status, 200, "{}", scheduled.text());
+    assert_eq!(d.builder.invocations("refreshCatalogs"), refreshes + 1);
+
+    // Figures: CPU per cached request in workerd, first installer pull.
+    let cached = w.url(&pxe);
+    assert_eq!(curl(&["-I", &cached]).status, 200);
+    let list = d.dir.path().join("urls");
+    std::fs::write(&list, format!("url = \"{cached}\"\noutput = \"/dev/null\"\n").repeat(1000))
+        .unwrap();
+    let ticks_before = workerd_cpu_ticks(w.pid());
+    let wall = Instant::now();
+    run(Command::new("curl").args(["-sS", "--fail", "-K"]).arg(&list));
+    let wall = wall.elapsed();
+    let ticks = workerd_cpu_ticks(w.pid()) - ticks_before;
+    let hz = 100.0; // USER_HZ on Linux
+    eprintln!(
+        "FIGURES: cached iPXE request: {:.3} ms workerd CPU each ({ticks} ticks / 1000), {:.3} ms wall each; first installer pull {:.1} s",
+        ticks as f64 / hz * 1000.0 / 1000.0,
+        wall.as_secs_f64() * 1000.0 / 1000.0,
+        first_pull.as_secs_f64()
+    );
+}
+
+#[test]
+fn answers_the_builder_signed_with_another_key_are_refused() {
+    let (d, _) = deploy(false, 60);
+    let w = &d.worker;
+    let id = create_schematic(&w.base, SCHEMATIC);
+    let r = curl(&[&w.url(&format!("/image/{id}/{VERSION}/kernel-amd64"))]);
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.text().contains("builder answer refused"), "{}", r.text());
+    // Nothing was stored: asking again asks the builder again.
+    let before = d.builder.invocations("asset");
+    let again = curl(&[&w.url(&format!("/image/{id}/{VERSION}/kernel-amd64"))]);
+    assert_eq!(again.status, 502);
+    assert_eq!(d.builder.invocations("asset"), before + 1);
+}
