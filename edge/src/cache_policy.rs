@@ -35,7 +35,9 @@ pub fn rule(method: &http::Method, path: &str, has_origin: bool) -> Option<Cache
     if path == "/versions" {
         return Some(CATALOG);
     }
-    if path.starts_with("/version/") && (path.ends_with("/extensions/official") || path.ends_with("/overlays/official")) {
+    if path.starts_with("/version/")
+        && (path.ends_with("/extensions/official") || path.ends_with("/overlays/official"))
+    {
         return Some(CATALOG);
     }
     if path.starts_with("/v2/") && path.contains("/manifests/sha256:") {
@@ -54,7 +56,10 @@ mod tests {
     fn only_immutable_and_catalog_routes_are_cached() {
         let get = |p: &str| rule(&Method::GET, p, false);
         assert_eq!(get("/pxe/abc/v1.12.4/metal-amd64"), Some(IMMUTABLE));
-        assert_eq!(get("/v2/installer/abc/manifests/sha256:00"), Some(IMMUTABLE));
+        assert_eq!(
+            get("/v2/installer/abc/manifests/sha256:00"),
+            Some(IMMUTABLE)
+        );
         assert_eq!(get("/versions"), Some(CATALOG));
         assert_eq!(get("/version/v1.12.4/extensions/official"), Some(CATALOG));
         assert_eq!(get("/v2/installer/abc/manifests/v1.12.4"), None);

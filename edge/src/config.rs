@@ -229,10 +229,16 @@ YQsCQRCnVpYKCpgujVRNvdv8BHlq0PPGskuL8wytRjszNleWWUI5Bi+mMQ==
     pub(crate) fn settings() -> HashMap<&'static str, String> {
         HashMap::from([
             ("EXTERNAL_URL", "https://factory.example.com/".to_owned()),
-            ("S3_ENDPOINT", "https://s3.eu-west-1.amazonaws.com/".to_owned()),
+            (
+                "S3_ENDPOINT",
+                "https://s3.eu-west-1.amazonaws.com/".to_owned(),
+            ),
             ("S3_BUCKET", "factory-artifacts".to_owned()),
             ("S3_REGION", "eu-west-1".to_owned()),
-            ("BUILDER_URL", "https://abc.lambda-url.eu-west-1.on.aws".to_owned()),
+            (
+                "BUILDER_URL",
+                "https://abc.lambda-url.eu-west-1.on.aws".to_owned(),
+            ),
             ("DISPATCH_SECRET", "s".repeat(32)),
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", "secret".to_owned()),

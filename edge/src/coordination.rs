@@ -105,11 +105,21 @@ pub enum Verified {
 }
 
 /// Judges the builder's answer (`status`, `body`) to `job`.
-pub fn judge(job: &BuildJob, status: u16, body: &[u8], public: &PublicKey) -> Result<Verified, Failure> {
+pub fn judge(
+    job: &BuildJob,
+    status: u16,
+    body: &[u8],
+    public: &PublicKey,
+) -> Result<Verified, Failure> {
     if status != 200 {
         return Err(builder_failure(status, body));
     }
-    let refused = |e: OutcomeError| Failure::new(FailureClass::Refused, format!("builder answer refused: {e}"));
+    let refused = |e: OutcomeError| {
+        Failure::new(
+            FailureClass::Refused,
+            format!("builder answer refused: {e}"),
+        )
+    };
     let outcome = BuildOutcome::from_json(body).map_err(refused)?;
     let wrong_kind = |actual: &BuildOutcome| {
         refused(OutcomeError::WrongKind {
@@ -119,9 +129,10 @@ pub fn judge(job: &BuildJob, status: u16, body: &[u8], public: &PublicKey) -> Re
     };
     match (job, &outcome) {
         (BuildJob::Asset(asked), BuildOutcome::Asset(built)) => {
-            let key: AssetKey = asked.key.parse().map_err(|e| {
-                Failure::new(FailureClass::Internal, format!("job key: {e}"))
-            })?;
+            let key: AssetKey = asked
+                .key
+                .parse()
+                .map_err(|e| Failure::new(FailureClass::Internal, format!("job key: {e}")))?;
             let statement = built.verify(public, &key).map_err(refused)?;
             Ok(Verified::Asset(statement, built.record.clone()))
         }
@@ -182,7 +193,10 @@ pub fn coordinator_name(job: &BuildJob) -> Result<String, Failure> {
             let repository = installer
                 .repository()
                 .map_err(|e| Failure::new(FailureClass::Internal, format!("job: {e}")))?;
-            Ok(crate::keys::installer_coordinator(&repository, &installer.version))
+            Ok(crate::keys::installer_coordinator(
+                &repository,
+                &installer.version,
+            ))
         }
         BuildJob::RefreshCatalogs => Ok(crate::keys::CATALOG_COORDINATOR.to_owned()),
     }
@@ -215,10 +229,19 @@ mod tests {
     fn builder_failures_are_classified() {
         let body = br#"{"kind":"buildFailed","message":"no such extension"}"#;
         let f = judge(&asset_job(), 500, body, &public()).unwrap_err();
-        assert_eq!(f, Failure::new(FailureClass::BuildFailed, "no such extension"));
+        assert_eq!(
+            f,
+            Failure::new(FailureClass::BuildFailed, "no such extension")
+        );
         let f = judge(&asset_job(), 503, b"<html>", &public()).unwrap_err();
         assert_eq!(f.class, FailureClass::Unavailable);
-        let f = judge(&asset_job(), 401, br#"{"kind":"unauthorized","message":"bad request signature"}"#, &public()).unwrap_err();
+        let f = judge(
+            &asset_job(),
+            401,
+            br#"{"kind":"unauthorized","message":"bad request signature"}"#,
+            &public(),
+        )
+        .unwrap_err();
         assert_eq!(f.class, FailureClass::Internal);
         assert!(f.message.contains("bad request signature"));
     }
@@ -232,7 +255,11 @@ mod tests {
         let wrong = br#"{"kind":"catalogs","versions":[],"releases":{}}"#;
         let f = judge(&asset_job(), 200, wrong, &public()).unwrap_err();
         assert_eq!(f.class, FailureClass::Refused);
-        assert!(f.message.contains("catalogs outcome to a asset job"), "{}", f.message);
+        assert!(
+            f.message.contains("catalogs outcome to a asset job"),
+            "{}",
+            f.message
+        );
         let f = judge(&asset_job(), 200, b"not json", &public()).unwrap_err();
         assert_eq!(f.class, FailureClass::Refused);
     }
@@ -244,7 +271,13 @@ mod tests {
             judge(&BuildJob::RefreshCatalogs, 200, ok, &public()).unwrap(),
             Verified::Catalogs(_)
         ));
-        assert_eq!(coordinator_name(&asset_job()).unwrap(), format!("asset:{}", "a".repeat(64)));
-        assert_eq!(coordinator_name(&BuildJob::RefreshCatalogs).unwrap(), "catalogs");
+        assert_eq!(
+            coordinator_name(&asset_job()).unwrap(),
+            format!("asset:{}", "a".repeat(64))
+        );
+        assert_eq!(
+            coordinator_name(&BuildJob::RefreshCatalogs).unwrap(),
+            "catalogs"
+        );
     }
 }

@@ -77,9 +77,7 @@ pub fn build_request(
         SignableBody::Bytes(&body),
     )
     .map_err(|e| fail(&e))?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| fail(&e))?
-        .into_parts();
+    let (instructions, _) = sign(signable, &params).map_err(|e| fail(&e))?.into_parts();
     let mut request = http::Request::builder().method("POST").uri(uri);
     for (name, value) in headers.iter().filter(|(n, _)| *n != "host") {
         request = request.header(*name, *value);
@@ -116,7 +114,8 @@ mod tests {
 
     #[test]
     fn the_builder_accepts_the_hmac_once() {
-        let request = build_request(&builder(), &credentials(), b"{}".to_vec(), 1000, NONCE).unwrap();
+        let request =
+            build_request(&builder(), &credentials(), b"{}".to_vec(), 1000, NONCE).unwrap();
         assert_eq!(request.uri(), "http://127.0.0.1:9000/build");
         let header = |n: &str| request.headers()[n].to_str().unwrap().to_owned();
         let auth = AuthHeaders {
@@ -138,20 +137,27 @@ mod tests {
 
     #[test]
     fn sigv4_signs_the_body_hash_for_lambda() {
-        let request = build_request(&builder(), &credentials(), b"{}".to_vec(), 1000, NONCE).unwrap();
+        let request =
+            build_request(&builder(), &credentials(), b"{}".to_vec(), 1000, NONCE).unwrap();
         let header = |n: &str| request.headers()[n].to_str().unwrap().to_owned();
         assert_eq!(
             header("x-amz-content-sha256"),
             "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
         );
         let auth = header("authorization");
-        assert!(auth.starts_with(
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/19700101/us-east-1/lambda/aws4_request"
-        ), "{auth}");
+        assert!(
+            auth.starts_with(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/19700101/us-east-1/lambda/aws4_request"
+            ),
+            "{auth}"
+        );
         assert!(auth.contains("x-factory-signature"), "{auth}");
         assert_eq!(header("x-amz-date"), "19700101T001640Z");
         // Another body gives another signature.
         let other = build_request(&builder(), &credentials(), b"[]".to_vec(), 1000, NONCE).unwrap();
-        assert_ne!(other.headers()["authorization"], request.headers()["authorization"]);
+        assert_ne!(
+            other.headers()["authorization"],
+            request.headers()["authorization"]
+        );
     }
 }

@@ -64,7 +64,9 @@ pub(crate) async fn tags(env: &Env) -> Result<Rc<Vec<String>>, Failure> {
 }
 
 async fn read_tags(env: &Env) -> Result<Option<Vec<String>>, Failure> {
-    let kv = env.kv(CATALOGS).map_err(|e| unavailable("CATALOGS binding", e))?;
+    let kv = env
+        .kv(CATALOGS)
+        .map_err(|e| unavailable("CATALOGS binding", e))?;
     kv.get(keys::CATALOG_TAGS)
         .json::<Vec<String>>()
         .await
@@ -104,7 +106,9 @@ pub(crate) async fn release(env: &Env, tag: &str) -> Result<Option<Rc<ReleaseCat
 }
 
 async fn read_release(env: &Env, tag: &str) -> Result<Option<ReleaseCatalog>, Failure> {
-    let kv = env.kv(CATALOGS).map_err(|e| unavailable("CATALOGS binding", e))?;
+    let kv = env
+        .kv(CATALOGS)
+        .map_err(|e| unavailable("CATALOGS binding", e))?;
     kv.get(&keys::release(tag))
         .json::<ReleaseCatalog>()
         .await

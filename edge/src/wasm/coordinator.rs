@@ -64,7 +64,12 @@ impl DurableObject for BuildCoordinator {
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let job: BuildJob = match req.json().await {
             Ok(job) => job,
-            Err(e) => return answer(&Err(Failure::new(FailureClass::Internal, format!("job: {e}")))),
+            Err(e) => {
+                return answer(&Err(Failure::new(
+                    FailureClass::Internal,
+                    format!("job: {e}"),
+                )));
+            }
         };
         let keep = !matches!(job, BuildJob::RefreshCatalogs);
         if keep && let Ok(Some(settled)) = self.state.storage().get::<Settled>(SETTLED).await {
@@ -102,8 +107,8 @@ fn answer(result: &Result<Settled, Failure>) -> worker::Result<Response> {
 
 /// One builder call: dispatch, judge, store.
 async fn run(env: Env, storage: Option<Storage>, job: BuildJob) -> Result<Settled, Failure> {
-    let config = env::config(&env)
-        .map_err(|e| Failure::new(FailureClass::Unavailable, e.to_string()))?;
+    let config =
+        env::config(&env).map_err(|e| Failure::new(FailureClass::Unavailable, e.to_string()))?;
     let (status, body) = call_builder(&config, &job).await?;
     let verified = judge(&job, status, &body, &config.public_key).inspect_err(|f| {
         if f.class == FailureClass::Refused {
@@ -228,8 +233,9 @@ async fn put(kv: &worker::kv::KvStore, key: &str, value: &str) -> Result<(), Fai
 
 /// Sends `job` to its coordinator and waits for it to settle.
 pub(crate) async fn settle(env: &Env, job: &BuildJob) -> Result<Settled, Failure> {
-    let unavailable =
-        |e: worker::Error| Failure::new(FailureClass::Unavailable, format!("build coordinator: {e}"));
+    let unavailable = |e: worker::Error| {
+        Failure::new(FailureClass::Unavailable, format!("build coordinator: {e}"))
+    };
     let name = coordinator_name(job)?;
     let stub = env
         .durable_object(BUILDS)
@@ -250,7 +256,10 @@ pub(crate) async fn settle(env: &Env, job: &BuildJob) -> Result<Settled, Failure
         .with_body(Some(body.into()));
     let request =
         Request::new_with_init("https://coordinator/settle", &init).map_err(unavailable)?;
-    let mut response = stub.fetch_with_request(request).await.map_err(unavailable)?;
+    let mut response = stub
+        .fetch_with_request(request)
+        .await
+        .map_err(unavailable)?;
     if response.status_code() == 200 {
         response.json::<Settled>().await.map_err(unavailable)
     } else {

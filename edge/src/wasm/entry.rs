@@ -19,8 +19,8 @@ use crate::{cache_policy, ids};
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let url = req.url()?;
-    let method = http::Method::from_bytes(req.method().as_ref().as_bytes())
-        .unwrap_or(http::Method::GET);
+    let method =
+        http::Method::from_bytes(req.method().as_ref().as_bytes()).unwrap_or(http::Method::GET);
     let has_origin = req.headers().has("origin").unwrap_or(true);
     let rule = cache_policy::rule(&method, url.path(), has_origin);
     if rule.is_some() {

@@ -7,7 +7,9 @@
 //! frontend's headers (status, length, range, disposition) kept.
 
 use bytes::Bytes;
-use factory_core::frontend::{Body, InternalError, MAX_REQUEST_BODY, Request as CoreRequest, Response as CoreResponse};
+use factory_core::frontend::{
+    Body, InternalError, MAX_REQUEST_BODY, Request as CoreRequest, Response as CoreResponse,
+};
 use futures::StreamExt as _;
 use worker::{Fetch, Headers, Method, Request, RequestInit, Response, ResponseBody, console_error};
 
@@ -50,7 +52,10 @@ async fn read_bounded(req: &mut Request) -> worker::Result<Bytes> {
 /// The frontend's response as the Worker answers it.
 pub(crate) async fn from_core(response: CoreResponse<EdgeObject>) -> worker::Result<Response> {
     if let Some(InternalError(detail)) = response.extensions().get::<InternalError>() {
-        console_error!("{} answered with internal error: {detail}", response.status());
+        console_error!(
+            "{} answered with internal error: {detail}",
+            response.status()
+        );
     }
     let (parts, body) = response.into_parts();
     let headers = Headers::new();
@@ -87,11 +92,16 @@ async fn pass_through(object: &EdgeObject) -> Result<ResponseBody, String> {
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let request = Request::new_with_init(&object.url, &init).map_err(|e| e.to_string())?;
-    let response = Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
+    let response = Fetch::Request(request)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     let status = response.status_code();
     let expected = if object.range.is_some() { 206 } else { 200 };
     if status != expected {
-        return Err(format!("the object store answered {status}, expected {expected}"));
+        return Err(format!(
+            "the object store answered {status}, expected {expected}"
+        ));
     }
     let (_, body) = response.into_parts();
     Ok(body)

@@ -130,7 +130,11 @@ impl EdgePlatform {
         }
     }
 
-    async fn tagged(&self, repository: &str, tag: &str) -> Result<Option<ManifestRecord>, PlatformError> {
+    async fn tagged(
+        &self,
+        repository: &str,
+        tag: &str,
+    ) -> Result<Option<ManifestRecord>, PlatformError> {
         match self.get_text(RECORDS, &keys::tag(repository, tag)).await? {
             Some(digest) => match digest.parse::<Digest>() {
                 Ok(digest) => self.stored_manifest(repository, &digest).await,
@@ -161,7 +165,8 @@ impl Platform for EdgePlatform {
         if self.get_text(SCHEMATICS, &key).await?.is_some() {
             return Ok(());
         }
-        let store = |e: worker::kv::KvError| PlatformError::Unavailable(format!("storing schematic: {e}"));
+        let store =
+            |e: worker::kv::KvError| PlatformError::Unavailable(format!("storing schematic: {e}"));
         self.kv(SCHEMATICS)?
             .put(&key, canonical_yaml)
             .map_err(store)?
@@ -171,8 +176,13 @@ impl Platform for EdgePlatform {
     }
 
     async fn versions(&self) -> Result<Vec<TalosVersion>, PlatformError> {
-        let tags = catalogs::tags(&self.env).await.map_err(|f| self.failed(f))?;
-        Ok(available_versions(tags.iter().map(String::as_str), &self.config.policy))
+        let tags = catalogs::tags(&self.env)
+            .await
+            .map_err(|f| self.failed(f))?;
+        Ok(available_versions(
+            tags.iter().map(String::as_str),
+            &self.config.policy,
+        ))
     }
 
     async fn broken_versions(&self) -> Result<Vec<TalosVersion>, PlatformError> {
@@ -181,7 +191,10 @@ impl Platform for EdgePlatform {
 
     async fn release(&self, version: &TalosVersion) -> Result<ReleaseCatalog, PlatformError> {
         let tag = version.tag();
-        match catalogs::release(&self.env, &tag).await.map_err(|f| self.failed(f))? {
+        match catalogs::release(&self.env, &tag)
+            .await
+            .map_err(|f| self.failed(f))?
+        {
             Some(catalog) => Ok((*catalog).clone()),
             None => Err(PlatformError::Unavailable(format!(
                 "no release catalog for {tag} yet"
@@ -254,7 +267,9 @@ impl Platform for EdgePlatform {
         let yaml = self
             .get_schematic(&request.schematic_id)
             .await?
-            .ok_or_else(|| PlatformError::Internal(format!("schematic {} vanished", request.schematic_id)))?;
+            .ok_or_else(|| {
+                PlatformError::Internal(format!("schematic {} vanished", request.schematic_id))
+            })?;
         let catalog = self.catalog_for(&request.version).await?;
         let job = BuildJob::Installer(InstallerJob::new(request, yaml, catalog, false));
         match self.settle(&job).await? {
@@ -302,7 +317,10 @@ impl Platform for EdgePlatform {
         repository: &str,
         digest: &Digest,
     ) -> Result<Vec<Descriptor>, PlatformError> {
-        match self.get_text(RECORDS, &keys::referrers(repository, digest)).await? {
+        match self
+            .get_text(RECORDS, &keys::referrers(repository, digest))
+            .await?
+        {
             Some(text) => serde_json::from_str(&text)
                 .map_err(|e| PlatformError::Internal(format!("stored referrers: {e}"))),
             None => Ok(Vec::new()),

@@ -41,7 +41,10 @@ pub fn curl(args: &[&str]) -> Answer {
         .args(args)
         .output()
         .unwrap();
-    let status: u16 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+    let status: u16 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
     let text = std::fs::read_to_string(&headers).unwrap_or_default();
     // With -L there are several header blocks: keep the last.
     let last = text

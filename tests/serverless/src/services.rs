@@ -43,7 +43,14 @@ pub fn keypair(dir: &Path, name: &str) -> (PathBuf, String) {
     let key = dir.join(format!("{name}.key"));
     let public = dir.join(format!("{name}.pub"));
     run(Command::new("openssl")
-        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+        ])
         .arg(&key));
     run(Command::new("openssl")
         .args(["ec", "-pubout", "-in"])
@@ -67,7 +74,9 @@ pub struct S3 {
 impl S3 {
     /// Starts s3s-fs under `dir`.
     pub fn start(dir: &Path) -> S3 {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
         let binary = [home.join(".cargo/bin/s3s-fs")]
             .into_iter()
             .find(|p| p.is_file())
@@ -284,8 +293,9 @@ crons = ["*/30 * * * *"]
             .env("CI", "true")
             .env("NO_COLOR", "1");
         let mut process = Spawned::start("wrangler dev", cmd, &home.join("wrangler.log"));
+        // Any answer means workerd serves (a misconfigured Worker answers 503).
         let health = format!("{base}/healthz");
-        process.wait_until(Duration::from_secs(120), || curl(&[&health]).status == 200);
+        process.wait_until(Duration::from_secs(120), || curl(&[&health]).status != 0);
         Worker {
             process,
             base,

@@ -28,7 +28,13 @@ const SECRET: &str = "edge-e2e-dispatch-secret-0123456789abcdef";
 const PRESIGN_TTL: u64 = 10;
 
 fn create_schematic(base: &str, yaml: &str) -> String {
-    let r = curl(&["-X", "POST", "--data-binary", yaml, &format!("{base}/schematics")]);
+    let r = curl(&[
+        "-X",
+        "POST",
+        "--data-binary",
+        yaml,
+        &format!("{base}/schematics"),
+    ]);
     assert!(matches!(r.status, 200 | 201), "{} {}", r.status, r.text());
     let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     json["id"].as_str().unwrap().to_owned()
@@ -100,10 +106,19 @@ fn serverless_matches_the_standalone_and_builds_once() {
     // iPXE script: the same text up to the base URL.
     let pxe = format!("/pxe/{id}/{VERSION}/metal-amd64");
     let edge_script = curl(&[&w.url(&pxe)]);
-    assert_eq!(edge_script.status, 200, "{}\n{}", edge_script.text(), w.log_text());
+    assert_eq!(
+        edge_script.status,
+        200,
+        "{}\n{}",
+        edge_script.text(),
+        w.log_text()
+    );
     let reference = curl(&[&standalone.url(&pxe)]);
     assert_eq!(
-        edge_script.text().replace(&w.pxe_base, "BASE").replace(&w.base, "BASE"),
+        edge_script
+            .text()
+            .replace(&w.pxe_base, "BASE")
+            .replace(&w.base, "BASE"),
         reference.text().replace(&standalone.base, "BASE")
     );
 
@@ -111,14 +126,24 @@ fn serverless_matches_the_standalone_and_builds_once() {
     for asset in ["kernel-amd64", "initramfs-amd64.xz"] {
         let path = format!("/image/{id}/{VERSION}/{asset}");
         let redirect = curl(&[&w.url(&path)]);
-        assert_eq!(redirect.status, 302, "{}\n{}", redirect.text(), d.builder.log_text());
+        assert_eq!(
+            redirect.status,
+            302,
+            "{}\n{}",
+            redirect.text(),
+            d.builder.log_text()
+        );
         let location = redirect.header("location").unwrap().to_owned();
         assert!(location.contains("X-Amz-Signature="), "{location}");
         let fetched = curl(&[&location]);
         assert_eq!(fetched.status, 200, "{}", fetched.text());
         let expected = curl(&[&standalone.url(&path)]);
         assert_eq!(expected.status, 200);
-        assert_eq!(sha256(&fetched.body), sha256(&expected.body), "{asset} differs");
+        assert_eq!(
+            sha256(&fetched.body),
+            sha256(&expected.body),
+            "{asset} differs"
+        );
         assert!(
             fetched
                 .header("content-disposition")
@@ -245,11 +270,16 @@ fn serverless_matches_the_standalone_and_builds_once() {
     let cached = w.url(&pxe);
     assert_eq!(curl(&["-I", &cached]).status, 200);
     let list = d.dir.path().join("urls");
-    std::fs::write(&list, format!("url = \"{cached}\"\noutput = \"/dev/null\"\n").repeat(1000))
-        .unwrap();
+    std::fs::write(
+        &list,
+        format!("url = \"{cached}\"\noutput = \"/dev/null\"\n").repeat(1000),
+    )
+    .unwrap();
     let ticks_before = workerd_cpu_ticks(w.pid());
     let wall = Instant::now();
-    run(Command::new("curl").args(["-sS", "--fail", "-K"]).arg(&list));
+    run(Command::new("curl")
+        .args(["-sS", "--fail", "-K"])
+        .arg(&list));
     let wall = wall.elapsed();
     let ticks = workerd_cpu_ticks(w.pid()) - ticks_before;
     let hz = 100.0; // USER_HZ on Linux
@@ -274,4 +304,28 @@ fn answers_the_builder_signed_with_another_key_are_refused() {
     let again = curl(&[&w.url(&format!("/image/{id}/{VERSION}/kernel-amd64"))]);
     assert_eq!(again.status, 502);
     assert_eq!(d.builder.invocations("asset"), before + 1);
+}
+
+#[test]
+fn a_missing_setting_is_a_503_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let worker = Worker::start(
+        dir.path(),
+        Worker::reserve_port(),
+        &WorkerSettings {
+            public_key_pem: String::new(),
+            builder_url: "http://127.0.0.1:9".into(),
+            s3_endpoint: "http://127.0.0.1:9".into(),
+            dispatch_secret: SECRET.into(),
+            presign_ttl: 60,
+        },
+    );
+    for path in ["/healthz", "/versions", "/schematics"] {
+        let r = curl(&[&worker.url(path)]);
+        assert_eq!(r.status, 503, "{path}: {}", r.text());
+        assert_eq!(
+            r.text(),
+            "the image factory is not configured: COSIGN_PUBLIC_KEY is not set\n"
+        );
+    }
 }
