@@ -88,3 +88,83 @@ pub fn installer_writes(installer: &VerifiedInstaller) -> Vec<(String, String)> 
     ));
     writes
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use bytes::Bytes;
+    use factory_core::dispatch::WireBlob;
+    use factory_core::frontend::ManifestRecord;
+    use factory_core::registry::{Descriptor, Digest};
+
+    use super::*;
+
+    fn record(bytes: &'static [u8]) -> ManifestRecord {
+        ManifestRecord {
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            digest: Digest::sha256_of(bytes),
+            bytes: Bytes::from_static(bytes),
+        }
+    }
+
+    #[test]
+    fn installer_writes_end_with_the_version_tag() {
+        let index = record(b"{\"index\":1}");
+        let signature = record(b"{\"sig\":1}");
+        let installer = VerifiedInstaller {
+            repository: "installer/abc".into(),
+            tag: "v1.12.4".into(),
+            index: index.clone(),
+            manifests: vec![record(b"{\"amd64\":1}")],
+            signature: signature.clone(),
+            signature_tag: "sha256-x.sig".into(),
+            referrer: Descriptor::of("application/vnd.oci.image.manifest.v1+json", b"{\"sig\":1}"),
+            blobs: vec![WireBlob {
+                digest: Digest::sha256_of(b"layer"),
+                size: 5,
+            }],
+        };
+        let writes = installer_writes(&installer);
+        assert_eq!(writes.len(), 7);
+        assert_eq!(
+            writes[0],
+            (
+                keys::blob("installer/abc", &Digest::sha256_of(b"layer")),
+                "5".into()
+            )
+        );
+        assert_eq!(writes[2].0, keys::manifest("installer/abc", &index.digest));
+        let stored: WireManifest = serde_json::from_str(&writes[2].1).unwrap();
+        assert_eq!(stored.to_record().unwrap(), index);
+        assert_eq!(
+            writes[4],
+            (
+                keys::tag("installer/abc", "sha256-x.sig"),
+                signature.digest.to_string()
+            )
+        );
+        let referrers: Vec<Descriptor> = serde_json::from_str(&writes[5].1).unwrap();
+        assert_eq!(referrers, vec![installer.referrer.clone()]);
+        assert_eq!(
+            writes.last().unwrap(),
+            &(
+                keys::tag("installer/abc", "v1.12.4"),
+                index.digest.to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn stored_assets_round_trip() {
+        let stored = StoredAsset {
+            record: "{}".into(),
+            size: 3,
+            sha256: "a".repeat(64),
+            sha512: "b".repeat(128),
+        };
+        let text = serde_json::to_string(&stored).unwrap();
+        assert_eq!(serde_json::from_str::<StoredAsset>(&text).unwrap(), stored);
+        let key: AssetKey = "c".repeat(64).parse().unwrap();
+        assert_eq!(stored.to_record(&key).size, 3);
+    }
+}
