@@ -136,7 +136,10 @@ pub struct Builder {
 impl Builder {
     /// Starts the builder under `dir`.
     pub fn start(dir: &Path, settings: &BuilderSettings) -> Builder {
-        let binary = cargo_binary("builder-lambda", "builder-lambda");
+        // BUILDER_LAMBDA_BIN: a builder built elsewhere (else the workspace's).
+        let binary = std::env::var_os("BUILDER_LAMBDA_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cargo_binary("builder-lambda", "builder-lambda"));
         let port = free_port();
         let key = std::fs::read_to_string(&settings.signing_key).unwrap();
         let mut cmd = Command::new(binary);
