@@ -331,8 +331,10 @@ pub struct Standalone {
 }
 
 impl Standalone {
-    /// Starts the standalone factory over `registry`, data under `dir`.
-    pub fn start(dir: &Path, registry: &str) -> Standalone {
+    /// Starts the standalone factory over `registry`, data under `dir`,
+    /// naming `external_url` (in schematic extensions: give it the Worker's
+    /// URL and the bytes of both deployments are comparable).
+    pub fn start(dir: &Path, registry: &str, external_url: &str) -> Standalone {
         let binary = cargo_binary("image-factory", "image-factory");
         let port = free_port();
         let mut cmd = Command::new(binary);
@@ -342,6 +344,7 @@ impl Standalone {
             .arg("--data-dir")
             .arg(dir.join("standalone-data"))
             .args(["--upstream-registry", registry, "--upstream-insecure"])
+            .args(["--external-url", external_url])
             .env("IF_LOG", "info");
         let mut process = Spawned::start("image-factory", cmd, &dir.join("standalone.log"));
         let base = format!("http://127.0.0.1:{port}");
