@@ -7,8 +7,6 @@ use std::process::Command;
 
 use super::tools::{require_tool, run};
 
-/// newc magic (`070701`).
-pub const NEWC_MAGIC: &[u8] = b"070701";
 /// xz stream magic.
 pub const XZ_MAGIC: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0];
 /// zstd frame magic.
@@ -66,34 +64,4 @@ impl Family {
     }
 }
 
-/// Entry names of the newc archive at the start of `bytes`, and its length
-/// including the trailer's padding to 512 bytes.
-pub fn split_newc(bytes: &[u8]) -> (Vec<String>, usize) {
-    let mut off = 0usize;
-    let mut names = Vec::new();
-    loop {
-        assert_eq!(
-            bytes.get(off..off + 6),
-            Some(NEWC_MAGIC),
-            "newc magic at offset {off}"
-        );
-        let field = |i: usize| {
-            usize::from_str_radix(
-                std::str::from_utf8(&bytes[off + 6 + i * 8..off + 14 + i * 8]).unwrap(),
-                16,
-            )
-            .unwrap()
-        };
-        let size = field(6);
-        let namesize = field(11);
-        let name = std::str::from_utf8(&bytes[off + 110..off + 110 + namesize - 1])
-            .unwrap()
-            .to_owned();
-        off = (off + 110 + namesize).div_ceil(4) * 4;
-        off = (off + size).div_ceil(4) * 4;
-        if name == "TRAILER!!!" {
-            return (names, off.div_ceil(512) * 512);
-        }
-        names.push(name);
-    }
-}
+pub use factory_test_support::{NEWC_MAGIC, split_newc};

@@ -130,32 +130,5 @@ pub fn manifest(name: &str, version: &str, description: &str, range: &str) -> St
     )
 }
 
-/// Parses newc headers from `bytes`; returns (names, offset after the
-/// trailer's 512-byte padding).
-pub fn split_newc(bytes: &[u8]) -> (Vec<String>, usize) {
-    let mut off = 0usize;
-    let mut names = Vec::new();
-    loop {
-        assert_eq!(&bytes[off..off + 6], b"070701", "newc magic at {off}");
-        let field = |i: usize| {
-            usize::from_str_radix(
-                std::str::from_utf8(&bytes[off + 6 + i * 8..off + 14 + i * 8]).unwrap(),
-                16,
-            )
-            .unwrap()
-        };
-        let size = field(6);
-        let namesize = field(11);
-        let name = std::str::from_utf8(&bytes[off + 110..off + 110 + namesize - 1])
-            .unwrap()
-            .to_owned();
-        off += 110 + namesize;
-        off = off.div_ceil(4) * 4;
-        off += size;
-        off = off.div_ceil(4) * 4;
-        if name == "TRAILER!!!" {
-            return (names, off.div_ceil(512) * 512);
-        }
-        names.push(name);
-    }
-}
+#[allow(unused_imports)] // not every test binary that includes this module walks cpio
+pub use factory_test_support::split_newc;

@@ -12,6 +12,7 @@
 mod binutils;
 mod build_env;
 mod command;
+mod newc;
 mod profile;
 mod registry;
 mod release;
@@ -19,6 +20,7 @@ mod release;
 pub use binutils::{SectionRow, objcopy_section, objdump_sections};
 pub use build_env::{BuildEnv, EXTERNAL_URL};
 pub use command::{run, run_bytes, run_with_input, tool, workspace};
+pub use newc::{NEWC_MAGIC, split_newc};
 pub use profile::profile;
 pub use registry::{SyntheticRegistry, registry_puller};
 pub use release::synthetic_layout;
