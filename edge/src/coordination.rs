@@ -159,7 +159,9 @@ fn builder_failure(status: u16, body: &[u8]) -> Failure {
             let class = match failure.kind {
                 FailureKind::BuildFailed => FailureClass::BuildFailed,
                 FailureKind::Unavailable => FailureClass::Unavailable,
-                FailureKind::Unauthorized | FailureKind::BadJob => FailureClass::Internal,
+                // Unauthorized, a bad job, a key mismatch: the edge and the
+                // builder disagree (secret, code or catalogs); logged, 500.
+                _ => FailureClass::Internal,
             };
             let message = match class {
                 FailureClass::BuildFailed => failure.message,
