@@ -284,8 +284,35 @@ crons = ["*/30 * * * *"]
             ),
         )
         .unwrap();
+        Worker::launch(&wrangler, &home, port, base, pxe_base)
+    }
+
+    /// A minimal JavaScript Worker answering every GET from the Cache API
+    /// (storing a 3-byte answer on a miss): the floor that wrangler dev and
+    /// the Cache API simulation cost per request, to compare CPU figures.
+    pub fn start_floor(dir: &Path) -> Worker {
+        let port = free_port();
+        let home = dir.join(format!("floor-{port}"));
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(
+            home.join("index.js"),
+            "export default { async fetch(req, env, ctx) {\n  const hit = await caches.default.match(req.url);\n  if (hit) return hit;\n  const r = new Response('ok\\n', { headers: { 'cache-control': 'public, max-age=3600' } });\n  ctx.waitUntil(caches.default.put(req.url, r.clone()));\n  return r;\n} };\n",
+        )
+        .unwrap();
+        std::fs::write(
+            home.join("wrangler.toml"),
+            "name = \"floor\"\nmain = \"index.js\"\ncompatibility_date = \"2025-09-01\"\n",
+        )
+        .unwrap();
+        let wrangler = workspace().join("edge/node_modules/.bin/wrangler");
+        let base = format!("http://127.0.0.1:{port}");
+        let pxe_base = base.clone();
+        Worker::launch(&wrangler, &home, port, base, pxe_base)
+    }
+
+    fn launch(wrangler: &Path, home: &Path, port: u16, base: String, pxe_base: String) -> Worker {
         let mut cmd = Command::new(wrangler);
-        cmd.current_dir(&home)
+        cmd.current_dir(home)
             .args(["dev", "--config", "wrangler.toml", "--ip", "127.0.0.1"])
             .args(["--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string()])
@@ -296,8 +323,9 @@ crons = ["*/30 * * * *"]
             .env("CI", "true")
             .env("NO_COLOR", "1");
         let mut process = Spawned::start("wrangler dev", cmd, &home.join("wrangler.log"));
+        let base_probe = base.clone();
         // Any answer means workerd serves (a misconfigured Worker answers 503).
-        let health = format!("{base}/healthz");
+        let health = format!("{base_probe}/healthz");
         process.wait_until(Duration::from_secs(120), || curl(&[&health]).status != 0);
         Worker {
             process,
