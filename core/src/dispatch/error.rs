@@ -60,8 +60,12 @@ pub enum OutcomeError {
 pub enum FailureKind {
     /// The request was not authenticated (401).
     Unauthorized,
-    /// The job was malformed or inconsistent (400/409).
+    /// The job was malformed, or its body too large (400/413).
     BadJob,
+    /// The builder derived other keys than the job names (409): the edge
+    /// and the builder run different code or catalogs; retrying will not
+    /// help until they agree.
+    KeyMismatch,
     /// The build ran and failed (500); the message is for the client.
     BuildFailed,
     /// Upstream or storage was unreachable; retry later (503).
@@ -84,8 +88,24 @@ impl DispatchFailure {
         match self.kind {
             FailureKind::Unauthorized => 401,
             FailureKind::BadJob => 400,
+            FailureKind::KeyMismatch => 409,
             FailureKind::BuildFailed => 500,
             FailureKind::Unavailable => 503,
+        }
+    }
+}
+
+impl From<&JobError> for DispatchFailure {
+    /// A key mismatch is [`FailureKind::KeyMismatch`]; every other job error
+    /// is [`FailureKind::BadJob`].
+    fn from(error: &JobError) -> DispatchFailure {
+        let kind = match error {
+            JobError::KeyMismatch { .. } => FailureKind::KeyMismatch,
+            JobError::Invalid { .. } | JobError::Profile(_) => FailureKind::BadJob,
+        };
+        DispatchFailure {
+            kind,
+            message: error.to_string(),
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::asset_key::{AssetKey, asset_key};
 use crate::catalog::ReleaseCatalog;
 use crate::frontend::{InstallerRequest, installer_request};
-use crate::image_path;
+use crate::image_path::{self, OutputKind};
 use crate::profile::{BuildProfile, ProfileContext, build_profile};
 use crate::registry::InstallerImage;
 use crate::schematic::{Schematic, SchematicId};
@@ -54,8 +54,10 @@ pub struct AssetJob {
     pub path: String,
     /// The Talos version (`v1.12.4`).
     pub version: String,
-    /// The schematic's canonical YAML; absent when the profile names no
-    /// schematic (kernel), in which case the empty schematic is used.
+    /// The schematic's canonical YAML; absent for the kernel (the one
+    /// output that reads nothing from the schematic), in which case the
+    /// empty schematic is used. A `cmdline-*` profile names no schematic ID
+    /// but carries the schematic's kernel args and META, so it is sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schematic: Option<String>,
     /// The release catalog the edge resolved the profile against.
@@ -89,7 +91,7 @@ impl AssetJob {
             key: key.as_str().to_owned(),
             path: profile.output.file_name(),
             version: profile.version.tag(),
-            schematic: profile.schematic_id.as_ref().and(schematic_yaml),
+            schematic: schematic_yaml.filter(|_| profile.output.kind != OutputKind::Kernel),
             catalog,
             secureboot,
         }

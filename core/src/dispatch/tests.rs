@@ -72,6 +72,7 @@ fn through_json(job: &BuildJob) -> BuildJob {
 fn asset_jobs_resolve_to_the_edge_key() {
     for path in [
         "kernel-amd64",
+        "cmdline-metal-amd64",
         "initramfs-amd64.xz",
         "metal-amd64.iso",
         "metal-arm64.raw.zst",
@@ -86,6 +87,8 @@ fn asset_jobs_resolve_to_the_edge_key() {
     // The kernel does not depend on the schematic, so it is not sent.
     assert_eq!(edge_job("kernel-amd64").schematic, None);
     assert!(edge_job("initramfs-amd64.xz").schematic.is_some());
+    // The cmdline names no schematic ID but carries its kernel args.
+    assert!(edge_job("cmdline-metal-amd64").schematic.is_some());
 }
 
 #[test]
@@ -310,4 +313,23 @@ fn asset_records_must_verify_and_name_the_key() {
         built.verify(&wrong, &asked),
         Err(OutcomeError::Record(_))
     ));
+}
+
+#[test]
+fn job_errors_map_to_failures_with_their_status() {
+    let mut job = edge_job("initramfs-amd64.xz");
+    job.catalog.imager_digest = "sha256:other".into();
+    let failure = DispatchFailure::from(&job.resolve().unwrap_err());
+    assert_eq!(failure.kind, FailureKind::KeyMismatch);
+    assert_eq!(failure.status(), 409);
+    let mut job = edge_job("initramfs-amd64.xz");
+    job.version = "1.12".into();
+    let failure = DispatchFailure::from(&job.resolve().unwrap_err());
+    assert_eq!(failure.kind, FailureKind::BadJob);
+    assert_eq!(failure.status(), 400);
+    let json = serde_json::to_string(&failure).unwrap();
+    assert!(
+        json.starts_with(r#"{"kind":"badJob","message":"invalid version"#),
+        "{json}"
+    );
 }

@@ -32,6 +32,7 @@ mod imager_files;
 mod installer;
 mod installer_index;
 mod overlay;
+mod publication;
 mod uki;
 
 use std::io::{Read, Write};
@@ -50,6 +51,7 @@ pub use installer_index::{
     InstallerBuild, ManifestRole, PublishBlob, PublishManifest, build_installer_index,
 };
 pub use overlay::{GET_OPTIONS_TIMEOUT, MAX_GET_OPTIONS_OUTPUT};
+pub use publication::{installer_reference, registry_host};
 pub use uki::UKI_TIMESTAMP;
 
 /// What a build needs besides the profile.
