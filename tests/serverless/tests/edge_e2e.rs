@@ -119,6 +119,9 @@ fn serverless_matches_the_standalone_and_builds_once() {
         reference.text().replace(&w.base, "BASE")
     );
 
+    // One list of requests, the same statuses and bodies from both.
+    same_answers(w, &standalone, &id);
+
     // Kernel and initramfs: 302 to a presigned URL; the bytes equal the standalone's.
     for asset in ["kernel-amd64", "initramfs-amd64.xz"] {
         let path = format!("/image/{id}/{VERSION}/{asset}");
@@ -351,4 +354,52 @@ fn a_missing_setting_is_a_503_naming_it() {
             "the image factory is not configured: COSIGN_PUBLIC_KEY is not set\n"
         );
     }
+}
+
+/// Requests that need no build: both deployments must give the same status
+/// and body (base URLs aside).
+fn same_answers(w: &Worker, standalone: &Standalone, id: &str) {
+    let unknown = "0".repeat(64);
+    let paths = [
+        "/versions".to_owned(),
+        format!("/version/{VERSION}/extensions/official"),
+        format!("/version/{VERSION}/overlays/official"),
+        format!("/schematics/{id}"),
+        format!("/schematics/{unknown}"),
+        format!("/image/{unknown}/{VERSION}/kernel-amd64"),
+        format!("/image/{id}/v1.12/kernel-amd64"),
+        format!("/image/{id}/v9.9.9/kernel-amd64"),
+        format!("/image/{id}/{VERSION}/nonsense.bin"),
+        format!("/image/{id}/{VERSION}/cmdline-metal-amd64"),
+        format!("/pxe/{id}/{VERSION}/metal-arm64"),
+        "/v2/".to_owned(),
+        format!("/v2/installer/{id}/manifests/sha256:{unknown}"),
+        format!("/v2/installer/{unknown}/manifests/{VERSION}"),
+        "/nope".to_owned(),
+        "/versions/".to_owned(),
+    ];
+    for path in paths {
+        let edge = curl(&[&w.url(&path)]);
+        let reference = curl(&[&standalone.url(&path)]);
+        assert_eq!(edge.status, reference.status, "{path}: {}", edge.text());
+        assert_eq!(
+            edge.text().replace(&w.pxe_base, "BASE"),
+            reference.text().replace(&w.base, "BASE"),
+            "{path}"
+        );
+    }
+    let post = |base: &str| {
+        curl(&[
+            "-X",
+            "POST",
+            "--data-binary",
+            "customization:\n  bogus: 1\n",
+            &format!("{base}/schematics"),
+        ])
+    };
+    let (edge, reference) = (post(&w.base), post(&standalone.base));
+    assert_eq!(
+        (edge.status, edge.text()),
+        (reference.status, reference.text())
+    );
 }
