@@ -63,6 +63,11 @@ pub(crate) async fn tags(env: &Env) -> Result<Rc<Vec<String>>, Failure> {
     Ok(tags)
 }
 
+/// Whether KV holds any version tags (no refresh: `/readyz` must not build).
+pub(crate) async fn have_tags(env: &Env) -> Result<bool, Failure> {
+    Ok(read_tags(env).await?.is_some_and(|tags| !tags.is_empty()))
+}
+
 async fn read_tags(env: &Env) -> Result<Option<Vec<String>>, Failure> {
     let kv = env
         .kv(CATALOGS)

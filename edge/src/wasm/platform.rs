@@ -360,9 +360,11 @@ impl Platform for EdgePlatform {
     }
 
     async fn readiness(&self) -> Readiness {
-        match catalogs::tags(&self.env).await {
-            Ok(tags) if !tags.is_empty() => Readiness::Ready,
-            Ok(_) => Readiness::NotReady("the version catalog is empty".into()),
+        match catalogs::have_tags(&self.env).await {
+            Ok(true) => Readiness::Ready,
+            Ok(false) => Readiness::NotReady(
+                "no version catalog yet (the cron trigger or the first request fetches it)".into(),
+            ),
             Err(f) => Readiness::NotReady(f.message),
         }
     }

@@ -99,6 +99,11 @@ fn serverless_matches_the_standalone_and_builds_once() {
     let standalone = Standalone::start(d.dir.path(), &d.registry.addr, &d.worker.url("/"));
     let w = &d.worker;
 
+    // Not ready until a catalog exists; /readyz itself never asks the builder.
+    let refreshes = d.builder.invocations("refreshCatalogs");
+    assert_eq!(curl(&[&w.url("/readyz")]).status, 503);
+    assert_eq!(d.builder.invocations("refreshCatalogs"), refreshes);
+
     // Schematics: same ID on both.
     let id = create_schematic(&w.base, SCHEMATIC);
     assert_eq!(id, create_schematic(&standalone.base, SCHEMATIC));
@@ -270,6 +275,7 @@ fn serverless_matches_the_standalone_and_builds_once() {
     let scheduled = curl(&[&w.url("/__scheduled?cron=*/30+*+*+*+*")]);
     assert_eq!(scheduled.status, 200, "{}", scheduled.text());
     assert_eq!(d.builder.invocations("refreshCatalogs"), refreshes + 1);
+    assert_eq!(curl(&[&w.url("/readyz")]).status, 200);
 
     // Figures: CPU per cached request in workerd, first installer pull.
     let cached = w.url(&pxe);
