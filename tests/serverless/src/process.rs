@@ -1,10 +1,16 @@
-//! Spawning a server, waiting for it, and stopping exactly its PID.
+//! Spawning a server, waiting for it, and stopping exactly it.
+//!
+//! Each server is the leader of a process group of its own, and stopping it
+//! signals that group: `wrangler dev` is a launcher whose node child runs
+//! workerd and esbuild, and signalling the launcher's PID alone orphans them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
+use std::os::unix::process::CommandExt as _;
+
+use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 /// A port free on 127.0.0.1 when asked.
@@ -16,7 +22,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A running server process; SIGTERM then SIGKILL to its PID on drop.
+/// A running server process group; SIGTERM, then SIGKILL, to that group
+/// (its PID is the group ID) on drop.
 #[derive(Debug)]
 pub struct Spawned {
     name: String,
@@ -30,7 +37,10 @@ impl Spawned {
     pub fn start(name: &str, mut cmd: Command, log: &Path) -> Spawned {
         let out = std::fs::File::create(log).unwrap();
         let err = out.try_clone().unwrap();
-        cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+        cmd.stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0);
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("starting {name} ({cmd:?}): {e}"));
@@ -69,19 +79,19 @@ impl Spawned {
         }
     }
 
-    /// Stops the process (idempotent).
+    /// Stops the process and everything it started (idempotent).
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if child.try_wait().ok().flatten().is_some() {
-                return;
-            }
+        let group = Pid::from_raw(child.id() as i32);
+        let _ = killpg(group, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && child.try_wait().ok().flatten().is_none() {
             std::thread::sleep(Duration::from_millis(50));
         }
+        // Whatever of the group outlived the leader (workerd, esbuild).
+        let _ = killpg(group, Signal::SIGKILL);
         let _ = child.kill();
         let _ = child.wait();
     }
