@@ -1,0 +1,31 @@
+//! The serverless end-to-end harness: real processes on 127.0.0.1, each
+//! started on a free port and stopped by its PID on drop.
+//!
+//! - [`S3`]: `s3s-fs` (crates.io, enforces SigV4) over a temporary root;
+//! - [`Builder`]: the `builder-lambda` binary in its local HTTP mode;
+//! - [`Worker`]: the built Worker bundle (`edge/build.sh`) in workerd through
+//!   `wrangler dev` from `edge/node_modules` (`npm ci` in `edge/`), with a
+//!   generated config and `.dev.vars` in a temporary directory;
+//! - [`Standalone`]: `image-factory serve`, the reference answers.
+//!
+//! A missing tool or bundle fails the test with the command that provides
+//! it; nothing is installed or skipped here. Test-only code: it panics with
+//! context, as tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod curl;
+mod process;
+mod services;
+
+pub use curl::{Answer, curl};
+pub use process::{Spawned, free_port, workerd_cpu_ticks};
+pub use services::{
+    ACCESS_KEY, BUCKET, Builder, BuilderSettings, S3, SECRET_KEY, Standalone, Worker,
+    WorkerSettings, cargo_binary, keypair,
+};
