@@ -45,6 +45,10 @@ pub struct S3Config {
     pub public_blob_url: Option<String>,
     /// Presigned URL lifetime in seconds.
     pub presign_ttl: u64,
+    /// The key presigned URLs are signed with: `S3_ACCESS_KEY_ID` /
+    /// `S3_SECRET_ACCESS_KEY` when set (an R2 token: the `AWS_*` key must
+    /// stay the IAM user's, which invokes the builder), else the `AWS_*` key.
+    pub credentials: AwsCredentials,
 }
 
 /// AWS credentials (secrets), used for presigning and for invoking the builder.
@@ -84,7 +88,8 @@ pub struct EdgeConfig {
     pub s3: S3Config,
     /// The builder.
     pub builder: BuilderConfig,
-    /// Credentials for S3 presigning and Lambda invocation.
+    /// The `AWS_*` key: invokes the builder (and presigns unless the
+    /// object store has its own, see [`S3Config::credentials`]).
     pub credentials: AwsCredentials,
     /// `COSIGN_PUBLIC_KEY`, as given (served at `/oci/cosign/signing-key.pub`).
     pub cosign_public_key_pem: String,
@@ -105,6 +110,19 @@ impl EdgeConfig {
             .map(|v| url_setting("PXE_URL", v))
             .transpose()?;
         let s3_region = required("S3_REGION")?;
+        let credentials = AwsCredentials {
+            access_key_id: required("AWS_ACCESS_KEY_ID")?,
+            secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
+        };
+        let s3_credentials = match (get("S3_ACCESS_KEY_ID"), get("S3_SECRET_ACCESS_KEY")) {
+            (None, None) => credentials.clone(),
+            (Some(access_key_id), Some(secret_access_key)) => AwsCredentials {
+                access_key_id,
+                secret_access_key,
+            },
+            (None, Some(_)) => return Err(ConfigError::Missing("S3_ACCESS_KEY_ID")),
+            (Some(_), None) => return Err(ConfigError::Missing("S3_SECRET_ACCESS_KEY")),
+        };
         let s3 = S3Config {
             endpoint: trim_base(&url_setting("S3_ENDPOINT", required("S3_ENDPOINT")?)?),
             bucket: bucket_setting(required("S3_BUCKET")?)?,
@@ -116,6 +134,7 @@ impl EdgeConfig {
                 None => DEFAULT_PRESIGN_TTL_SECONDS,
                 Some(v) => ttl_setting(&v)?,
             },
+            credentials: s3_credentials,
         };
         let secret = required("DISPATCH_SECRET")?;
         let builder = BuilderConfig {
@@ -125,10 +144,6 @@ impl EdgeConfig {
                 name: "DISPATCH_SECRET",
                 reason: e.to_string(),
             })?,
-        };
-        let credentials = AwsCredentials {
-            access_key_id: required("AWS_ACCESS_KEY_ID")?,
-            secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
         };
         let cosign_public_key_pem = required("COSIGN_PUBLIC_KEY")?;
         let public_key =
@@ -248,6 +263,22 @@ YQsCQRCnVpYKCpgujVRNvdv8BHlq0PPGskuL8wytRjszNleWWUI5Bi+mMQ==
 
     fn parse(map: &HashMap<&'static str, String>) -> Result<EdgeConfig, ConfigError> {
         EdgeConfig::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn the_object_store_may_have_its_own_key() {
+        let config = parse(&settings()).unwrap();
+        assert_eq!(config.s3.credentials.access_key_id, "AKIDEXAMPLE");
+        let mut map = settings();
+        map.insert("S3_ACCESS_KEY_ID", "R2KEY".to_owned());
+        assert_eq!(
+            parse(&map).unwrap_err(),
+            ConfigError::Missing("S3_SECRET_ACCESS_KEY")
+        );
+        map.insert("S3_SECRET_ACCESS_KEY", "r2secret".to_owned());
+        let config = parse(&map).unwrap();
+        assert_eq!(config.s3.credentials.access_key_id, "R2KEY");
+        assert_eq!(config.credentials.access_key_id, "AKIDEXAMPLE");
     }
 
     #[test]

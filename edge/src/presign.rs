@@ -53,7 +53,6 @@ pub struct Overrides<'a> {
 /// configured, a presigned URL valid for `s3.presign_ttl` seconds otherwise.
 pub fn download_url(
     s3: &S3Config,
-    credentials: &AwsCredentials,
     object_key: &str,
     overrides: Overrides<'_>,
     now: SystemTime,
@@ -73,7 +72,7 @@ pub fn download_url(
         &url,
         &query,
         &s3.region,
-        credentials,
+        &s3.credentials,
         now,
         Duration::from_secs(s3.presign_ttl),
     )
@@ -197,6 +196,7 @@ mod tests {
             region: "us-east-1".into(),
             public_blob_url: public.map(str::to_owned),
             presign_ttl: 60,
+            credentials: example_credentials(),
         }
     }
 
@@ -205,7 +205,6 @@ mod tests {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let url = download_url(
             &s3(None),
-            &example_credentials(),
             "blobs/sha256/abc",
             Overrides {
                 content_disposition: Some("attachment; filename=\"metal amd64.iso\""),
@@ -221,7 +220,6 @@ mod tests {
         // A different name is a different signature.
         let other = download_url(
             &s3(None),
-            &example_credentials(),
             "blobs/sha256/abc",
             Overrides {
                 content_disposition: Some("attachment; filename=\"x.iso\""),
@@ -238,7 +236,6 @@ mod tests {
     fn a_public_base_is_used_unsigned() {
         let url = download_url(
             &s3(Some("https://cdn.example.com")),
-            &example_credentials(),
             "blobs/sha256/abc",
             Overrides::default(),
             SystemTime::UNIX_EPOCH,

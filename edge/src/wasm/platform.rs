@@ -96,14 +96,8 @@ impl EdgePlatform {
 
     fn download(&self, sha256: &str, overrides: Overrides<'_>) -> Result<String, PlatformError> {
         let now = SystemTime::UNIX_EPOCH + Duration::from_millis(Date::now().as_millis());
-        download_url(
-            &self.config.s3,
-            &self.config.credentials,
-            &object_key(sha256),
-            overrides,
-            now,
-        )
-        .map_err(|e| PlatformError::Internal(e.to_string()))
+        download_url(&self.config.s3, &object_key(sha256), overrides, now)
+            .map_err(|e| PlatformError::Internal(e.to_string()))
     }
 
     async fn stored_manifest(
