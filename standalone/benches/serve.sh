@@ -72,11 +72,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Below Linux's ephemeral range (32768+): wrk, curl and the registry leave
+# thousands of TIME-WAIT sockets there, and a port held by any of them
+# cannot be bound. Any socket on the port (not only a listener) rules it out.
 free_port() {
 	local port
 	while :; do
-		port=$((20000 + RANDOM % 20000))
-		ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
+		port=$((20000 + RANDOM % 12000))
+		ss -Htan "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
 	done
 }
 

@@ -47,7 +47,8 @@ where
 {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // For the log lines only: a reference-counted copy, not a new string.
+    let uri = request.uri().clone();
     let sent = state.metrics.bytes_sent.clone();
     let response = match read_bounded(request).await {
         Ok(request) => {
@@ -88,10 +89,10 @@ where
     // catalog task already logs an unreachable upstream) is debug-level.
     match response.extensions().get::<InternalError>() {
         Some(InternalError(detail)) if status.is_server_error() => {
-            tracing::warn!(%method, %path, status = status.as_u16(), seconds, request_id, detail, "request failed");
+            tracing::warn!(%method, path = uri.path(), status = status.as_u16(), seconds, request_id, detail, "request failed");
         }
         _ => {
-            tracing::debug!(%method, %path, status = status.as_u16(), seconds, request_id, "request");
+            tracing::debug!(%method, path = uri.path(), status = status.as_u16(), seconds, request_id, "request");
         }
     }
     Ok(response)
