@@ -13,6 +13,16 @@
 # (GET /v2/installer/<id>/blobs/sha256:<hex>, curl to /dev/null, BENCH_DOWNLOADS
 # times each, nginx with `sendfile on`). Prints one table with ours/nginx.
 #
+# Both sides answer from memory once warm: the warm-up requests below fill
+# image-factory's response cache (answers core marks Cacheable, replayed
+# with a fresh X-Request-ID; see standalone/src/http/cache.rs), and nginx
+# reads its files from the page cache with open_file_cache on (without it
+# nginx opens, stats and closes the file on every request, a handicap no
+# static-file deployment keeps). Same cores for everyone: wrk -t2, nginx
+# `worker_processes auto` and image-factory's tokio runtime (one worker per
+# core) all share the machine's cores, and only one server is measured at
+# a time.
+#
 # nginx answers POST /schematics with the static file of our 201 body:
 # its static module refuses POST with 405, and `error_page 405 =200 $uri`
 # re-serves the same URI as GET with status 200, so the body bytes are ours.
@@ -161,6 +171,8 @@ events { worker_connections 1024; }
 http {
 	access_log off;
 	sendfile on;
+	open_file_cache max=1000 inactive=60s;
+	open_file_cache_valid 60s;
 	tcp_nopush on;
 	tcp_nodelay on;
 	keepalive_requests 1000000;
