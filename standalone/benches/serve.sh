@@ -13,6 +13,16 @@
 # (GET /v2/installer/<id>/blobs/sha256:<hex>, curl to /dev/null, BENCH_DOWNLOADS
 # times each, nginx with `sendfile on`). Prints one table with ours/nginx.
 #
+# Both sides answer from memory once warm: the warm-up requests below fill
+# image-factory's response cache (answers core marks Cacheable, replayed
+# with a fresh X-Request-ID; see standalone/src/http/cache.rs), and nginx
+# reads its files from the page cache with open_file_cache on (without it
+# nginx opens, stats and closes the file on every request, a handicap no
+# static-file deployment keeps). Same cores for everyone: wrk -t2, nginx
+# `worker_processes auto` and image-factory's tokio runtime (one worker per
+# core) all share the machine's cores, and only one server is measured at
+# a time.
+#
 # nginx answers POST /schematics with the static file of our 201 body:
 # its static module refuses POST with 405, and `error_page 405 =200 $uri`
 # re-serves the same URI as GET with status 200, so the body bytes are ours.
@@ -32,7 +42,8 @@
 # needs ~1.1 GB there), and every process it starts is stopped by PID.
 #
 # Knobs: BENCH_THREADS (2) BENCH_CONNECTIONS (32) BENCH_DURATION (10s)
-# BENCH_DOWNLOADS (5) BENCH_BLOB_MB (500) BENCH_ROUNDS (1); BENCH_PREBUILT=1
+# BENCH_DOWNLOADS (5) BENCH_BLOB_MB (500) BENCH_ROUNDS (1: with more, the
+# order alternates and the median ratio per case is printed); BENCH_PREBUILT=1
 # skips cargo and uses the release binaries already in CARGO_TARGET_DIR (and
 # the cached synthetic layout when its generator was not built).
 set -euo pipefail
@@ -72,11 +83,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Below Linux's ephemeral range (32768+): wrk, curl and the registry leave
+# thousands of TIME-WAIT sockets there, and a port held by any of them
+# cannot be bound. Any socket on the port (not only a listener) rules it out.
 free_port() {
 	local port
 	while :; do
-		port=$((20000 + RANDOM % 20000))
-		ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
+		port=$((20000 + RANDOM % 12000))
+		ss -Htan "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
 	done
 }
 
@@ -158,6 +172,8 @@ events { worker_connections 1024; }
 http {
 	access_log off;
 	sendfile on;
+	open_file_cache max=1000 inactive=60s;
+	open_file_cache_valid 60s;
 	tcp_nopush on;
 	tcp_nodelay on;
 	keepalive_requests 1000000;
@@ -231,6 +247,7 @@ download() {
 
 echo "== measure (load: $(cut -d' ' -f1-3 /proc/loadavg); wrk -t$threads -c$connections -d$duration)" >&2
 printf '%-10s %12s %12s %7s %10s %10s\n' case ours_rps nginx_rps ratio ours_p99 nginx_p99
+: >"$work/ratios"
 for round in $(seq 1 "$rounds"); do
 	for case in pxe schematic manifest; do
 		case $case in
@@ -238,16 +255,37 @@ for round in $(seq 1 "$rounds"); do
 		schematic) args=(/schematics -s "$work/post.lua") ;;
 		manifest) args=("$manifest") ;;
 		esac
-		o=$(measure "$ours${args[0]}" "${args[@]:1}")
-		n=$(measure "$theirs${args[0]}" "${args[@]:1}")
+		# Who goes first alternates by round, so that a change of machine
+		# load during a round does not always fall on the same server.
+		if [ $((round % 2)) -eq 1 ]; then
+			o=$(measure "$ours${args[0]}" "${args[@]:1}")
+			n=$(measure "$theirs${args[0]}" "${args[@]:1}")
+		else
+			n=$(measure "$theirs${args[0]}" "${args[@]:1}")
+			o=$(measure "$ours${args[0]}" "${args[@]:1}")
+		fi
 		read -r o_rps o_p99 <<<"$o"
 		read -r n_rps n_p99 <<<"$n"
+		r=$(ratio "$o_rps" "$n_rps")
+		echo "$case $r" >>"$work/ratios"
 		printf '%-10s %12.0f %12.0f %7.2f %8.2fms %8.2fms\n' "$case" "$o_rps" "$n_rps" \
-			"$(ratio "$o_rps" "$n_rps")" "$o_p99" "$n_p99"
+			"$r" "$o_p99" "$n_p99"
 	done
 	o=$(download "$ours$blob")
 	n=$(download "$theirs$blob")
+	r=$(ratio "$o" "$n")
+	echo "download $r" >>"$work/ratios"
 	printf '%-10s %10.0fMB/s %10.0fMB/s %7.2f   (%d x %d MB, mean)\n' download \
-		"$(ratio "$o" 1048576)" "$(ratio "$n" 1048576)" "$(ratio "$o" "$n")" "$downloads" "$blob_mb"
+		"$(ratio "$o" 1048576)" "$(ratio "$n" 1048576)" "$r" "$downloads" "$blob_mb"
 	echo "-- round $round done (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 done
+# On a shared machine single runs swing with other load: the median ratio
+# over the rounds is the figure to quote.
+if [ "$rounds" -gt 1 ]; then
+	for case in pxe schematic manifest download; do
+		awk -v c="$case" '$1 == c { print $2 }' "$work/ratios" | sort -g |
+			awk -v c="$case" '{ v[NR] = $1 } END {
+				m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+				printf "%-10s median ratio %.2f over %d rounds\n", c, m, NR }'
+	done
+fi

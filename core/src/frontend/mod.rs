@@ -29,7 +29,7 @@ pub use platform::{
     ManifestRecord, Platform, PlatformError, Readiness,
 };
 pub use range::ByteRange;
-pub use response::{Body, Response};
+pub use response::{Body, Cacheable, Response};
 
 /// A request as adapters hand it over: the body already read (bounded).
 pub type Request = http::Request<Bytes>;

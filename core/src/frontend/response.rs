@@ -29,6 +29,31 @@ impl<O> Body<O> {
 /// A frontend response.
 pub type Response<O> = http::Response<Body<O>>;
 
+/// A marker in a response's extensions: this successful answer may be
+/// stored and replayed by an adapter's cache.
+///
+/// The contract, for whoever replays: the response (status, headers, body)
+/// depends only on the request's method, URI, `Host`, `Accept`,
+/// `Content-Type` and body, and on the state named by the variant. Requests
+/// carrying other headers that the frontend reads (`Origin`, `Range`,
+/// conditionals, `X-Request-ID`) must not be answered from a cache, and a
+/// replay must carry a fresh `X-Request-ID` (and `Date`). Only handlers set
+/// it, only on success; errors are never marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cacheable {
+    /// Never changes: content-addressed (a manifest by digest, the answer
+    /// to posting a schematic, whose ID is the hash of its content).
+    Immutable,
+    /// Valid while the versions list and release catalogs stay as they are
+    /// (a PXE script: its version can be withdrawn, its catalog re-read).
+    UntilCatalogsChange,
+}
+
+/// Marks `response` as cacheable (see [`Cacheable`]).
+pub(crate) fn mark_cacheable<O>(response: &mut Response<O>, kind: Cacheable) {
+    response.extensions_mut().insert(kind);
+}
+
 pub(crate) const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 pub(crate) const APPLICATION_JSON: &str = "application/json";
 

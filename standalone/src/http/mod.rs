@@ -2,20 +2,23 @@
 //!
 //! It only moves bytes between sockets and `factory_core`'s frontend:
 //! [`service`] converts one request and one response, [`object`] streams
-//! stored files, [`metrics_endpoint`] serves `/metrics` on a second
-//! listener. This module owns the process lifecycle around them:
+//! stored files, [`cache`] replays answers the frontend marked cacheable,
+//! [`metrics_endpoint`] serves `/metrics` on a second listener. This module
+//! owns the process lifecycle around them:
 //!
 //! 1. bind both listeners (a bind failure is the only fatal start error: an
 //!    unreachable upstream is not, see the catalog task);
 //! 2. refresh catalogs now and then every `catalog_refresh`, in the
 //!    background, logging failures (the platform keeps the last good
-//!    catalogs and `/readyz` says why);
+//!    catalogs and `/readyz` says why), and invalidate the cached answers
+//!    that depend on them after every attempt;
 //! 3. on SIGINT/SIGTERM: stop accepting, let in-flight requests finish,
 //!    then let running builds finish, all within one grace period; what is
 //!    still running after it is abandoned (builds publish bytes before
 //!    records, so an abandoned build leaves nothing that is served).
 
 mod body;
+mod cache;
 mod metrics_endpoint;
 pub(crate) mod object;
 mod request;
@@ -36,6 +39,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use image_factory::metrics::Metrics;
 use tokio::net::TcpListener;
 
+use cache::{CacheLimits, ResponseCache};
 use object::StreamObject;
 use served::ServedPlatform;
 use service::{AppState, serve_request};
@@ -97,13 +101,14 @@ where
         "image factory listening"
     );
 
-    let refresher = tokio::spawn(refresh_loop(Arc::clone(&frontend), options.catalog_refresh));
     let metrics_server = tokio::spawn(metrics_loop(metrics_listener, Arc::clone(&metrics)));
-
     let state = Arc::new(AppState {
         frontend: Arc::clone(&frontend),
         metrics,
+        cache: ResponseCache::new(CacheLimits::default()),
     });
+    let refresher = tokio::spawn(refresh_loop(Arc::clone(&state), options.catalog_refresh));
+
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -158,8 +163,12 @@ where
     Ok(())
 }
 
-/// Refreshes catalogs now and on every tick, logging failures.
-async fn refresh_loop<P>(frontend: Arc<Frontend<P>>, every: Duration)
+/// Refreshes catalogs now and on every tick, logging failures, and then
+/// invalidates the cached answers that depend on them (after a failure too:
+/// release catalogs are also re-read lazily, on use, once as old as `every`,
+/// so no cached answer outlives the catalogs it was made from by more than
+/// one interval).
+async fn refresh_loop<P>(state: Arc<AppState<P>>, every: Duration)
 where
     P: ServedPlatform,
     P::Object: StreamObject,
@@ -169,7 +178,9 @@ where
     let mut healthy = true;
     loop {
         ticks.tick().await;
-        match P::refresh_catalogs(Arc::clone(&frontend)).await {
+        let refreshed = P::refresh_catalogs(Arc::clone(&state.frontend)).await;
+        state.cache.invalidate();
+        match refreshed {
             Ok(()) if !healthy => {
                 tracing::info!("catalogs refreshed; upstream reachable again");
                 healthy = true;
@@ -311,5 +322,125 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    const EMPTY_ID: &str = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+
+    fn frontend_with_a_release() -> Frontend<MemoryPlatform> {
+        let release = factory_core::catalog::ReleaseCatalog::default();
+        Frontend::new(
+            MemoryPlatform::new(vec![("v1.12.4".parse().unwrap(), release)]),
+            FrontendConfig {
+                external_url: "http://127.0.0.1:8080/".into(),
+                pxe_url: None,
+                server_version: "test".into(),
+                cors: CorsPolicy::default(),
+                secureboot_enabled: false,
+            },
+        )
+        .unwrap()
+    }
+
+    /// The raw answer without its `date` and `x-request-id` lines, and the
+    /// request ID.
+    fn split_fresh_headers(raw: &str) -> (String, String) {
+        let mut id = String::new();
+        let mut rest = String::new();
+        for line in raw.split_inclusive("\r\n") {
+            if let Some(value) = line.strip_prefix("x-request-id: ") {
+                id = value.trim_end().to_owned();
+            } else if !line.starts_with("date: ") {
+                rest.push_str(line);
+            }
+        }
+        assert!(!id.is_empty(), "{raw}");
+        (rest, id)
+    }
+
+    /// Cached answers (every request after the first of each kind) are the
+    /// frontend's bytes on the wire, except a fresh request ID and date.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cached_answers_are_byte_identical_on_the_wire() {
+        let options = ServerOptions {
+            listen: free_addr(),
+            metrics_listen: free_addr(),
+            catalog_refresh: Duration::from_secs(3600),
+            shutdown_grace: Duration::from_secs(5),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = {
+            let options = options.clone();
+            tokio::spawn(async move {
+                let stopped = async {
+                    let _ = stopped.await;
+                };
+                let (frontend, metrics) = (frontend_with_a_release(), Metrics::new());
+                serve(Arc::new(frontend), Arc::new(metrics), &options, stopped).await
+            })
+        };
+        let schematic = "customization: {}\n";
+        let post = format!(
+            "POST /schematics HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{schematic}",
+            schematic.len()
+        );
+        let pxe = format!("/pxe/{EMPTY_ID}/v1.12.4/metal-amd64");
+        let get = format!("GET {pxe} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let curl = format!(
+            "GET {pxe} HTTP/1.1\r\nHost: x\r\nUser-Agent: curl\r\nAccept: */*\r\n\
+             Connection: close\r\n\r\n"
+        );
+        let mut ids = std::collections::HashSet::new();
+        for (request, status) in [(&post, "201"), (&get, "200"), (&curl, "200")] {
+            let (first, id) = split_fresh_headers(&raw(options.listen, request).await);
+            assert!(first.starts_with(&format!("HTTP/1.1 {status}")), "{first}");
+            assert!(ids.insert(id));
+            for _ in 0..3 {
+                let (again, id) = split_fresh_headers(&raw(options.listen, request).await);
+                assert_eq!(again, first);
+                assert!(ids.insert(id), "a request ID was replayed");
+            }
+        }
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+
+    /// Every catalog refresh attempt drops the answers that depend on the
+    /// catalogs.
+    #[tokio::test]
+    async fn the_refresh_loop_invalidates_catalog_answers() {
+        let state = Arc::new(AppState {
+            frontend: Arc::new(frontend_with_a_release()),
+            metrics: Arc::new(Metrics::new()),
+            cache: ResponseCache::new(CacheLimits::default()),
+        });
+        let request = |method: &str, uri: &str, body: &'static [u8]| {
+            http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(http_body_util::Full::new(bytes::Bytes::from_static(body)))
+                .unwrap()
+        };
+        let post = request("POST", "/schematics", b"customization: {}\n");
+        let pxe = format!("/pxe/{EMPTY_ID}/v1.12.4/metal-amd64");
+        for r in [post, request("GET", &pxe, b"")] {
+            let response = serve_request(Arc::clone(&state), r).await.unwrap();
+            assert!(response.status().is_success());
+        }
+        assert_eq!(state.cache.usage().0, 2);
+        let refresher = tokio::spawn(refresh_loop(Arc::clone(&state), Duration::from_secs(3600)));
+        for _ in 0..200 {
+            if state.cache.usage().0 == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        refresher.abort();
+        // The schematic answer is immutable and stays; the PXE script went.
+        assert_eq!(state.cache.usage().0, 1);
     }
 }

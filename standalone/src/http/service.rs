@@ -1,21 +1,24 @@
-//! One request, end to end: read it (bounded), let the frontend answer,
-//! record metrics, log, and convert the answer into a hyper response.
+//! One request, end to end: read it (bounded), answer it from the
+//! [`ResponseCache`] or let the frontend answer (offering the answer to the
+//! cache), record metrics, log, and convert the answer into a hyper
+//! response.
 //!
-//! Nothing here decides a status or a header: the frontend did. The only
-//! response made here is the 400 for a request body that could not be read
-//! (the client broke the connection mid-body), which never reaches the
-//! frontend.
+//! Nothing here decides a status or a header: the frontend did (a cache hit
+//! replays what it decided, with a fresh request ID). The only response made
+//! here is the 400 for a request body that could not be read (the client
+//! broke the connection mid-body), which never reaches the frontend.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use factory_core::frontend::{Body, Frontend, InternalError};
+use factory_core::frontend::{Body, Frontend, InternalError, Request, Response};
 use http::StatusCode;
 use image_factory::metrics::{Metrics, RequestLabels};
 
 use super::body::ResponseBody;
+use super::cache::ResponseCache;
 use super::object::StreamObject;
 use super::request::read_bounded;
 use super::served::ServedPlatform;
@@ -27,6 +30,8 @@ pub(crate) struct AppState<P> {
     pub(crate) frontend: Arc<Frontend<P>>,
     /// Process metrics.
     pub(crate) metrics: Arc<Metrics>,
+    /// Answers the frontend marked cacheable.
+    pub(crate) cache: ResponseCache,
 }
 
 /// Answers one hyper request. Never fails: every problem is a response.
@@ -42,11 +47,12 @@ where
 {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // For the log lines only: a reference-counted copy, not a new string.
+    let uri = request.uri().clone();
     let sent = state.metrics.bytes_sent.clone();
     let response = match read_bounded(request).await {
         Ok(request) => {
-            let response = P::respond(Arc::clone(&state.frontend), request).await;
+            let response = respond(&state, request).await;
             let (parts, body) = response.into_parts();
             let body = match body {
                 Body::Empty => ResponseBody::empty(sent),
@@ -83,17 +89,36 @@ where
     // catalog task already logs an unreachable upstream) is debug-level.
     match response.extensions().get::<InternalError>() {
         Some(InternalError(detail)) if status.is_server_error() => {
-            tracing::warn!(%method, %path, status = status.as_u16(), seconds, request_id, detail, "request failed");
+            tracing::warn!(%method, path = uri.path(), status = status.as_u16(), seconds, request_id, detail, "request failed");
         }
         _ => {
-            tracing::debug!(%method, %path, status = status.as_u16(), seconds, request_id, "request");
+            tracing::debug!(%method, path = uri.path(), status = status.as_u16(), seconds, request_id, "request");
         }
     }
     Ok(response)
 }
 
+/// The frontend's answer to `request`, from the cache when it holds one.
+async fn respond<P>(state: &Arc<AppState<P>>, request: Request) -> Response<P::Object>
+where
+    P: ServedPlatform,
+    P::Object: StreamObject,
+{
+    let Some(key) = state.cache.key_of(&request) else {
+        return P::respond(Arc::clone(&state.frontend), request).await;
+    };
+    if let Some(hit) = state.cache.get(&key) {
+        return hit.replay(&state.frontend.platform().new_request_id());
+    }
+    let generation = state.cache.generation();
+    let response = P::respond(Arc::clone(&state.frontend), request).await;
+    state.cache.offer(key, generation, &response);
+    response
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::cache::CacheLimits;
     use super::*;
     use factory_core::frontend::memory::MemoryPlatform;
     use factory_core::frontend::{CorsPolicy, FrontendConfig};
@@ -114,6 +139,7 @@ mod tests {
         Arc::new(AppState {
             frontend: Arc::new(frontend),
             metrics: Arc::new(Metrics::new()),
+            cache: ResponseCache::new(CacheLimits::default()),
         })
     }
 

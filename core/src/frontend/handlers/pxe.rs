@@ -2,14 +2,16 @@
 //!
 //! The script embeds the same kernel command line `cmdline-<path>` serves,
 //! computed here (no build), with URLs on the PXE host so iPXE never meets a
-//! redirect to an HTTPS object store.
+//! redirect to an HTTPS object store. The script is marked
+//! [`Cacheable::UntilCatalogsChange`]: the schematic is immutable, but the
+//! version's availability and catalog are not.
 
 use http::{StatusCode, header};
 
 use crate::ipxe;
 
 use super::super::error::ApiError;
-use super::super::response::{self, Response};
+use super::super::response::{self, Cacheable, Response};
 use super::super::{Frontend, Platform};
 use super::image::cmdline_text;
 
@@ -40,6 +42,7 @@ impl<P: Platform> Frontend<P> {
         };
         let mut r = response::with_body(StatusCode::OK, response::TEXT_PLAIN, script);
         response::set_header(&mut r, header::CACHE_CONTROL, ipxe::IPXE_CACHE_CONTROL);
+        response::mark_cacheable(&mut r, Cacheable::UntilCatalogsChange);
         Ok(r)
     }
 }

@@ -1,11 +1,14 @@
 //! `POST /schematics` and `GET /schematics/:id`.
+//!
+//! The 201 of a POST is marked [`Cacheable::Immutable`]: it is a function
+//! of the request body alone, and the schematic is stored before it is sent.
 
 use http::StatusCode;
 
 use crate::schematic::{MAX_SCHEMATIC_BYTES, Schematic, SchematicId};
 
 use super::super::error::ApiError;
-use super::super::response::{self, Response};
+use super::super::response::{self, Cacheable, Response};
 use super::super::{Frontend, Platform, Request};
 
 #[derive(serde::Serialize)]
@@ -30,13 +33,17 @@ impl<P: Platform> Frontend<P> {
         let yaml = schematic.canonical_yaml();
         let id = SchematicId::of_canonical_yaml(&yaml);
         self.platform.put_schematic(&id, &yaml).await?;
-        Ok(response::go_json(
+        let mut r = response::go_json(
             StatusCode::CREATED,
             &Created {
                 id: id.as_str(),
                 schematic: &yaml,
             },
-        ))
+        );
+        if r.status() == StatusCode::CREATED {
+            response::mark_cacheable(&mut r, Cacheable::Immutable);
+        }
+        Ok(r)
     }
 
     pub(super) async fn get_schematic(&self, id: &str) -> Result<Response<P::Object>, ApiError> {
