@@ -4,9 +4,10 @@
 //! `fetch` answers cacheable routes from the Cache API first, then reads the
 //! configuration (503 naming the missing setting if it is incomplete), runs
 //! the core frontend over [`EdgePlatform`], turns a refused builder answer
-//! into `502`, and stores cacheable `200`s.
+//! into `502`, and stores the `200`s core marks cacheable (see
+//! [`crate::cache_policy`]).
 
-use factory_core::frontend::{CorsPolicy, Frontend, FrontendConfig};
+use factory_core::frontend::{Cacheable, CorsPolicy, Frontend, FrontendConfig};
 use worker::{
     Context, Env, Request, Response, ScheduleContext, ScheduledEvent, console_error, console_log,
     event,
@@ -63,8 +64,11 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         return http_io::text(502, &format!("bad gateway: {reason}"));
     }
     let status = response.status();
+    let marked = response.extensions().get::<Cacheable>().copied();
     let mut answer = http_io::from_core(response).await?;
-    if let Some(rule) = rule.filter(|_| status == http::StatusCode::OK) {
+    if let Some(rule) =
+        cache_policy::store_rule(rule, marked).filter(|_| status == http::StatusCode::OK)
+    {
         cache::store(&ctx, url.to_string(), &mut answer, rule);
     }
     Ok(answer)

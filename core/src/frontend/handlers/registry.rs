@@ -21,7 +21,7 @@ use crate::version::TalosVersion;
 use super::super::error::ApiError;
 use super::super::installer_request::installer_request;
 use super::super::platform::{BlobDelivery, InstallerRequest, ManifestRecord};
-use super::super::response::{self, Body, Response};
+use super::super::response::{self, Body, Cacheable, Response};
 use super::super::{Frontend, Platform, Request};
 use super::image::redirect;
 use super::{enhance_error, query_param};
@@ -91,7 +91,10 @@ impl<P: Platform> Frontend<P> {
                             ApiError::not_found("manifest unknown")
                                 .oci(OciErrorCode::ManifestUnknown)
                         })?;
-                        Ok(manifest_response(record))
+                        // Content-addressed: a manifest by digest never changes.
+                        let mut r = manifest_response(record);
+                        response::mark_cacheable(&mut r, Cacheable::Immutable);
+                        Ok(r)
                     }
                     Resource::Blob(digest) => match self.platform.blob(&repository, &digest).await?
                     {
