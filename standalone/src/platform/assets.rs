@@ -15,9 +15,8 @@ use std::sync::Arc;
 
 use factory_core::asset_key::AssetKey;
 use factory_core::frontend::{AssetRecord, PlatformError};
-use factory_core::mime;
 use factory_core::profile::BuildProfile;
-use factory_core::record::{AssetStatement, SignedRecord};
+use factory_core::record::SignedRecord;
 use factory_core::schematic::Schematic;
 use factory_imager::build::{BuildContext, build};
 use factory_imager::signing::sign_record;
@@ -157,16 +156,7 @@ impl Inner {
         let artifact = build(&ctx, profile, schematic, temp)
             .await
             .map_err(build_error)?;
-        let file_name = profile.output.file_name();
-        let statement = AssetStatement {
-            key: key.clone(),
-            size: artifact.size,
-            sha256: artifact.sha256.clone(),
-            sha512: artifact.sha512.clone(),
-            media_type: mime::content_type(&file_name).to_owned(),
-            file_name,
-            built_at: now_unix(),
-        };
+        let statement = artifact.statement(key, profile, now_unix());
         let envelope = sign_record(&self.key, &statement)
             .map_err(|e| PlatformError::Internal(format!("signing the record of {key}: {e}")))?
             .to_json();

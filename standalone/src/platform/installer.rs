@@ -19,7 +19,8 @@ use factory_core::frontend::{InstallerRequest, ManifestRecord, PlatformError};
 use factory_core::registry::Descriptor;
 use factory_core::registry::media_types::{OCI_CONFIG, OCI_MANIFEST};
 use factory_imager::build::{
-    BuildContext, InstallerBuild, ManifestRole, PublishBlob, PublishManifest, build_installer_index,
+    BuildContext, InstallerBuild, ManifestRole, PublishBlob, PublishManifest,
+    build_installer_index, installer_reference,
 };
 use factory_imager::signing::CosignSignature;
 use sha2::{Digest as _, Sha256};
@@ -63,10 +64,7 @@ pub(super) async fn produce(
     let schematic = inner.schematic_for(&first.profile).await?;
     let profiles: Vec<_> = request.arches.iter().map(|a| a.profile.clone()).collect();
     let repository = format!("{}/{}", request.image.name(), request.schematic_id.as_str());
-    let reference = format!(
-        "{}/{repository}",
-        registry_host(&inner.settings.external_url)
-    );
+    let reference = installer_reference(&inner.settings.external_url, &repository);
     let ctx = BuildContext {
         puller: &inner.puller,
         external_url: &inner.settings.external_url,
@@ -103,15 +101,6 @@ pub(super) async fn produce(
         build: Some(Arc::new(built)),
     };
     Ok((publication, signature))
-}
-
-/// The host (and port) of the external URL, as signatures name the
-/// registry: `http://127.0.0.1:8080/` → `127.0.0.1:8080`.
-pub(super) fn registry_host(external_url: &str) -> String {
-    let rest = external_url
-        .split_once("://")
-        .map_or(external_url, |(_, rest)| rest);
-    rest.split('/').next().unwrap_or(rest).to_owned()
 }
 
 /// Stores `publication` and its cosign signature in the order of the
@@ -281,14 +270,5 @@ mod tests {
             path,
         };
         assert!(copy_blob(&store, &blob).is_err());
-    }
-
-    #[test]
-    fn registry_host_of_urls() {
-        assert_eq!(registry_host("http://127.0.0.1:8080/"), "127.0.0.1:8080");
-        assert_eq!(
-            registry_host("https://factory.example.com"),
-            "factory.example.com"
-        );
     }
 }
