@@ -60,6 +60,20 @@ pub struct AwsCredentials {
     pub secret_access_key: String,
 }
 
+impl AwsCredentials {
+    /// This key as SigV4 signing credentials (builder calls and presigned
+    /// URLs sign with it the same way).
+    pub fn signing_credentials(&self) -> aws_credential_types::Credentials {
+        aws_credential_types::Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            None,
+            None,
+            "image-factory-edge",
+        )
+    }
+}
+
 impl std::fmt::Debug for AwsCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "AwsCredentials({}, ..)", self.access_key_id)

@@ -9,7 +9,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
     PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
 };
@@ -51,14 +50,7 @@ pub fn build_request(
         (NONCE_HEADER, hmac.nonce.as_str()),
         (SIGNATURE_HEADER, hmac.signature.as_str()),
     ];
-    let identity = Credentials::new(
-        &credentials.access_key_id,
-        &credentials.secret_access_key,
-        None,
-        None,
-        "image-factory-edge",
-    )
-    .into();
+    let identity = credentials.signing_credentials().into();
     let mut settings = SigningSettings::default();
     settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     let params = v4::SigningParams::builder()

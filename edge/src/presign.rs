@@ -10,7 +10,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
     PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
     UriPathNormalizationMode, sign,
@@ -98,14 +97,7 @@ pub fn presign_get(
         unsigned.push('=');
         unsigned.push_str(&encode_query(value));
     }
-    let identity = Credentials::new(
-        &credentials.access_key_id,
-        &credentials.secret_access_key,
-        None,
-        None,
-        "image-factory-edge",
-    )
-    .into();
+    let identity = credentials.signing_credentials().into();
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
     settings.expires_in = Some(expires_in);
