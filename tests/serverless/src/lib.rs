@@ -6,7 +6,10 @@
 //! - [`Worker`]: the built Worker bundle (`edge/build.sh`) in workerd through
 //!   `wrangler dev` from `edge/node_modules` (`npm ci` in `edge/`), with a
 //!   generated config and `.dev.vars` in a temporary directory;
-//! - [`Standalone`]: `image-factory serve`, the reference answers.
+//! - [`Standalone`]: `image-factory serve`, the reference answers;
+//! - [`Deployment`]: the registry, S3, the builder and the Worker together;
+//! - [`Direct`]: the Worker (and two trivial JavaScript Workers) in plain
+//!   workerd over a stopped Worker's state, for CPU figures.
 //!
 //! A missing tool or bundle fails the test with the command that provides
 //! it; nothing is installed or skipped here. Test-only code: it panics with
@@ -20,12 +23,17 @@
 )]
 
 mod curl;
+mod deployment;
+mod direct;
 mod process;
 mod services;
+mod worker;
 
 pub use curl::{Answer, curl};
+pub use deployment::{DISPATCH_SECRET, Deployment, create_schematic};
+pub use direct::{CACHE_HIT_WORKER, CONSTANT_WORKER, Direct};
 pub use process::{Spawned, free_port, workerd_cpu_ticks};
 pub use services::{
-    ACCESS_KEY, BUCKET, Builder, BuilderSettings, S3, SECRET_KEY, Standalone, Worker,
-    WorkerSettings, cargo_binary, keypair,
+    ACCESS_KEY, BUCKET, Builder, BuilderSettings, S3, SECRET_KEY, Standalone, cargo_binary, keypair,
 };
+pub use worker::{KV_NAMESPACES, Worker, WorkerSettings};

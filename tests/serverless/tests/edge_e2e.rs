@@ -15,87 +15,23 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use factory_serverless_tests::{
-    Builder, BuilderSettings, S3, Standalone, Worker, WorkerSettings, curl, keypair,
-    workerd_cpu_ticks,
+    DISPATCH_SECRET, Deployment, Standalone, Worker, WorkerSettings, create_schematic, curl,
 };
-use factory_test_support::{SyntheticRegistry, run, tool};
+use factory_test_support::{run, tool};
 use sha2::{Digest as _, Sha256};
 
 const VERSION: &str = "v1.12.4";
 const SCHEMATIC: &str = "customization:\n  extraKernelArgs:\n    - console=ttyS0\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/qemu-guest-agent\n";
-const SECRET: &str = "edge-e2e-dispatch-secret-0123456789abcdef";
 /// Short enough to watch a URL expire, long enough for a client to follow it.
 const PRESIGN_TTL: u64 = 10;
-
-fn create_schematic(base: &str, yaml: &str) -> String {
-    let r = curl(&[
-        "-X",
-        "POST",
-        "--data-binary",
-        yaml,
-        &format!("{base}/schematics"),
-    ]);
-    assert!(matches!(r.status, 200 | 201), "{} {}", r.status, r.text());
-    let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    json["id"].as_str().unwrap().to_owned()
-}
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-struct Deployment {
-    dir: tempfile::TempDir,
-    registry: SyntheticRegistry,
-    _s3: S3,
-    builder: Builder,
-    worker: Worker,
-}
-
-/// Everything up: the Worker trusts the builder's key when `trusted`,
-/// another key otherwise. Returns the builder's public key too.
-fn deploy(trusted: bool, ttl: u64) -> (Deployment, String) {
-    tool("openssl", "openssl");
-    let dir = tempfile::tempdir().unwrap();
-    let (key, public) = keypair(dir.path(), "builder");
-    let (_, other) = keypair(dir.path(), "other");
-    let registry = SyntheticRegistry::start();
-    let s3 = S3::start(dir.path());
-    let port = Worker::reserve_port();
-    let builder = Builder::start(
-        dir.path(),
-        &BuilderSettings {
-            registry: registry.addr.clone(),
-            s3_endpoint: s3.endpoint.clone(),
-            signing_key: key,
-            dispatch_secret: SECRET.into(),
-            external_url: format!("http://127.0.0.1:{port}/"),
-        },
-    );
-    let worker = Worker::start(
-        dir.path(),
-        port,
-        &WorkerSettings {
-            public_key_pem: if trusted { public.clone() } else { other },
-            builder_url: builder.base.clone(),
-            s3_endpoint: s3.endpoint.clone(),
-            dispatch_secret: SECRET.into(),
-            presign_ttl: ttl,
-        },
-    );
-    let deployment = Deployment {
-        dir,
-        registry,
-        _s3: s3,
-        builder,
-        worker,
-    };
-    (deployment, public)
-}
-
 #[test]
 fn serverless_matches_the_standalone_and_builds_once() {
-    let (d, public_pem) = deploy(true, PRESIGN_TTL);
+    let (d, public_pem) = Deployment::start(true, PRESIGN_TTL);
     let standalone = Standalone::start(d.dir.path(), &d.registry.addr, &d.worker.url("/"));
     let w = &d.worker;
 
@@ -277,55 +213,15 @@ fn serverless_matches_the_standalone_and_builds_once() {
     assert_eq!(d.builder.invocations("refreshCatalogs"), refreshes + 1);
     assert_eq!(curl(&[&w.url("/readyz")]).status, 200);
 
-    // Figures: CPU per cached request in workerd, first installer pull.
-    let cached = w.url(&pxe);
-    assert_eq!(curl(&[&cached]).status, 200);
-    let list = d.dir.path().join("urls");
-    std::fs::write(
-        &list,
-        format!("url = \"{cached}\"\noutput = \"/dev/null\"\n").repeat(1000),
-    )
-    .unwrap();
-    let ours = cpu_per_request(w.pid(), &list);
-    // The same through a minimal JavaScript Worker doing a Cache API hit.
-    let floor = Worker::start_floor(d.dir.path());
-    let floor_url = floor.url("/cached");
-    assert_eq!(curl(&[&floor_url]).status, 200);
-    let floor_list = d.dir.path().join("floor-urls");
-    std::fs::write(
-        &floor_list,
-        format!("url = \"{floor_url}\"\noutput = \"/dev/null\"\n").repeat(1000),
-    )
-    .unwrap();
-    let floor_cpu = cpu_per_request(floor.pid(), &floor_list);
     eprintln!(
-        "FIGURES: cached iPXE request in workerd (wrangler dev): {:.2} ms CPU, {:.2} ms wall; \
-         minimal JS Worker with a Cache API hit: {:.2} ms CPU, {:.2} ms wall; first installer pull {:.1} s",
-        ours.0,
-        ours.1,
-        floor_cpu.0,
-        floor_cpu.1,
+        "FIGURES: first installer pull through the Worker (both arches, build included): {:.1} s",
         first_pull.as_secs_f64()
     );
 }
 
-/// (CPU ms, wall ms) per request of the workerd processes under `pid` for
-/// the 1000 requests of the curl config `list` (one connection).
-/// A first round warms the isolate (wasm tier-up, cache); the second counts.
-fn cpu_per_request(pid: u32, list: &std::path::Path) -> (f64, f64) {
-    run(Command::new("curl").args(["-sS", "--fail", "-K"]).arg(list));
-    let before = workerd_cpu_ticks(pid);
-    let wall = Instant::now();
-    run(Command::new("curl").args(["-sS", "--fail", "-K"]).arg(list));
-    let wall = wall.elapsed().as_secs_f64();
-    let ticks = workerd_cpu_ticks(pid) - before;
-    // USER_HZ is 100 on Linux: a tick is 10 ms.
-    (ticks as f64 * 10.0 / 1000.0, wall * 1000.0 / 1000.0)
-}
-
 #[test]
 fn answers_the_builder_signed_with_another_key_are_refused() {
-    let (d, _) = deploy(false, 60);
+    let (d, _) = Deployment::start(false, 60);
     let w = &d.worker;
     let id = create_schematic(&w.base, SCHEMATIC);
     let r = curl(&[&w.url(&format!("/image/{id}/{VERSION}/kernel-amd64"))]);
@@ -348,7 +244,7 @@ fn a_missing_setting_is_a_503_naming_it() {
             public_key_pem: String::new(),
             builder_url: "http://127.0.0.1:9".into(),
             s3_endpoint: "http://127.0.0.1:9".into(),
-            dispatch_secret: SECRET.into(),
+            dispatch_secret: DISPATCH_SECRET.into(),
             presign_ttl: 60,
         },
     );
