@@ -184,6 +184,10 @@ async fn tampered_blobs_are_refused() {
         "tampered blob must not verify: {err}"
     );
     assert!(
+        !err.is_upstream_unavailable(),
+        "a tampered blob is a failed build, not an outage: {err}"
+    );
+    assert!(
         !p.cache().path_of(&layer_digest).exists(),
         "nothing unverified enters the cache"
     );

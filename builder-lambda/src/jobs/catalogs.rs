@@ -9,7 +9,6 @@ use factory_core::catalog::VersionPolicy;
 use factory_core::dispatch::CatalogsRefreshed;
 use factory_core::version::TalosVersion;
 use factory_imager::catalog::{CatalogError, release, versions};
-use factory_imager::pull::PullError;
 
 use super::JobFailure;
 use crate::counters::Kind;
@@ -49,7 +48,7 @@ pub async fn run(state: &State) -> Result<CatalogsRefreshed, JobFailure> {
 
 fn catalog_failure(error: CatalogError) -> JobFailure {
     match &error {
-        CatalogError::Pull(PullError::Registry { .. }) => {
+        CatalogError::Pull(pull) if pull.is_upstream_unavailable() => {
             JobFailure::Unavailable(format!("upstream registry: {error}"))
         }
         _ => JobFailure::Failed(format!("reading the versions: {error}")),

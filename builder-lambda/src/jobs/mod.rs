@@ -10,7 +10,6 @@ pub mod installer;
 
 use factory_core::dispatch::{DispatchFailure, FailureKind, JobError};
 use factory_imager::build::BuildError;
-use factory_imager::pull::PullError;
 
 use crate::store::StoreError;
 
@@ -53,11 +52,11 @@ impl From<StoreError> for JobFailure {
 }
 
 impl From<BuildError> for JobFailure {
-    /// Upstream being unreachable is retryable; anything else is the build
-    /// failing, with its reason.
+    /// Upstream being unreachable is retryable; anything else (content that
+    /// fails its digest included) is the build failing, with its reason.
     fn from(error: BuildError) -> JobFailure {
         match &error {
-            BuildError::Pull(PullError::Registry { .. }) => {
+            BuildError::Pull(pull) if pull.is_upstream_unavailable() => {
                 JobFailure::Unavailable(format!("upstream registry: {error}"))
             }
             _ => JobFailure::Failed(error.to_string()),

@@ -111,6 +111,20 @@ pub enum PullError {
 }
 
 impl PullError {
+    /// Whether upstream could not be reached or would not serve: worth
+    /// retrying later (a 503 to clients). Content that arrived and failed its
+    /// digest is not: the registry serves the same bytes next time, and the
+    /// build fails the same way.
+    pub fn is_upstream_unavailable(&self) -> bool {
+        match self {
+            PullError::Registry { source, .. } => !matches!(
+                **source,
+                oci_client::errors::OciDistributionError::DigestError(_)
+            ),
+            _ => false,
+        }
+    }
+
     pub(crate) fn registry(
         action: &'static str,
         repository: &str,

@@ -72,7 +72,7 @@ pub(crate) fn join_error(error: tokio::task::JoinError) -> PlatformError {
 /// that stops a build is the build failing (500 with the reason).
 pub(crate) fn build_error(error: BuildError) -> PlatformError {
     match &error {
-        BuildError::Pull(PullError::Registry { .. }) => {
+        BuildError::Pull(pull) if pull.is_upstream_unavailable() => {
             PlatformError::Unavailable(format!("upstream registry: {error}"))
         }
         _ => PlatformError::BuildFailed(error.to_string()),
