@@ -205,23 +205,34 @@ pub trait Platform {
 
     /// File names of the `talosctl` binaries published for a version
     /// (`talosctl-linux-amd64`, `talosctl-windows-arm64.exe`, ...). Only asked
-    /// for versions that have them (≥1.11).
-    async fn talosctl_binaries(&self, version: &TalosVersion)
-    -> Result<Vec<String>, PlatformError>;
+    /// for versions that have them (≥1.11). By default none: upstream serves
+    /// them from GitHub release assets, which a platform may not mirror.
+    async fn talosctl_binaries(
+        &self,
+        _version: &TalosVersion,
+    ) -> Result<Vec<String>, PlatformError> {
+        Ok(Vec::new())
+    }
 
     /// One `talosctl` binary as a stored asset (fetched from upstream if
-    /// needed); `None` if the version has no such binary.
+    /// needed); `None` if the version has no such binary (by default, as
+    /// [`talosctl_binaries`](Self::talosctl_binaries), none).
     async fn talosctl_asset(
         &self,
-        version: &TalosVersion,
-        name: &str,
-    ) -> Result<Option<AssetRecord>, PlatformError>;
+        _version: &TalosVersion,
+        _name: &str,
+    ) -> Result<Option<AssetRecord>, PlatformError> {
+        Ok(None)
+    }
 
     /// The PEM public key installer signatures verify with.
     fn cosign_public_key_pem(&self) -> Option<String>;
 
-    /// The PEM SecureBoot signing certificate, when SecureBoot is enabled.
-    fn secureboot_cert_pem(&self) -> Option<String>;
+    /// The PEM SecureBoot signing certificate, when SecureBoot is enabled
+    /// (by default it is not).
+    fn secureboot_cert_pem(&self) -> Option<String> {
+        None
+    }
 
     /// A fresh request ID (a UUID in practice) for requests that bring none.
     fn new_request_id(&self) -> String;

@@ -321,30 +321,8 @@ impl Platform for EdgePlatform {
         }
     }
 
-    /// None: `talosctl` binaries are not mirrored by the serverless deployment.
-    async fn talosctl_binaries(
-        &self,
-        _version: &TalosVersion,
-    ) -> Result<Vec<String>, PlatformError> {
-        Ok(Vec::new())
-    }
-
-    /// None, as [`talosctl_binaries`](Self::talosctl_binaries).
-    async fn talosctl_asset(
-        &self,
-        _version: &TalosVersion,
-        _name: &str,
-    ) -> Result<Option<AssetRecord>, PlatformError> {
-        Ok(None)
-    }
-
     fn cosign_public_key_pem(&self) -> Option<String> {
         Some(self.config.public_key.to_pem())
-    }
-
-    /// SecureBoot signing is not configured on the edge.
-    fn secureboot_cert_pem(&self) -> Option<String> {
-        None
     }
 
     fn new_request_id(&self) -> String {

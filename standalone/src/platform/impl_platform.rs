@@ -200,31 +200,8 @@ impl Platform for StandalonePlatform {
         read_store(&self.inner, |s| s.get_referrers(repository, digest))
     }
 
-    /// None: upstream serves `talosctl` from GitHub release assets, which
-    /// this deployment does not fetch.
-    async fn talosctl_binaries(
-        &self,
-        _version: &TalosVersion,
-    ) -> Result<Vec<String>, PlatformError> {
-        Ok(Vec::new())
-    }
-
-    /// None, as [`talosctl_binaries`](Self::talosctl_binaries).
-    async fn talosctl_asset(
-        &self,
-        _version: &TalosVersion,
-        _name: &str,
-    ) -> Result<Option<AssetRecord>, PlatformError> {
-        Ok(None)
-    }
-
     fn cosign_public_key_pem(&self) -> Option<String> {
         Some(self.inner.public.to_pem())
-    }
-
-    /// SecureBoot signing is not configured in the standalone factory yet.
-    fn secureboot_cert_pem(&self) -> Option<String> {
-        None
     }
 
     fn new_request_id(&self) -> String {
