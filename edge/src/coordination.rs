@@ -93,6 +93,42 @@ impl Failure {
     }
 }
 
+/// How long a coordinator answers a failed build again without asking the
+/// builder.
+pub const BUILD_FAILURE_MEMORY_MS: u64 = 60_000;
+
+/// A failure the coordinator repeats, until it expires, instead of calling
+/// the builder again.
+///
+/// Only [`FailureClass::BuildFailed`] is remembered: the build ran with
+/// these inputs and failed, and it fails the same way when asked again, so
+/// retrying on every request (a client's retry loop, a boot storm of PXE
+/// clients) would only keep the builder busy with hopeless builds. An
+/// unavailable builder or store, a refused answer or an internal error say
+/// nothing about the next attempt and are retried at once. Kept in the
+/// object's memory only: an evicted object forgets, which errs on the side
+/// of trying again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RememberedFailure {
+    failure: Failure,
+    until_ms: u64,
+}
+
+impl RememberedFailure {
+    /// `failure`, met at `now_ms`, if it is worth remembering.
+    pub fn of(failure: &Failure, now_ms: u64) -> Option<RememberedFailure> {
+        (failure.class == FailureClass::BuildFailed).then(|| RememberedFailure {
+            failure: failure.clone(),
+            until_ms: now_ms.saturating_add(BUILD_FAILURE_MEMORY_MS),
+        })
+    }
+
+    /// The failure, if it has not expired at `now_ms`.
+    pub fn at(&self, now_ms: u64) -> Option<&Failure> {
+        (now_ms < self.until_ms).then_some(&self.failure)
+    }
+}
+
 /// A builder answer that passed every check, ready to store.
 #[derive(Debug, Clone)]
 pub enum Verified {
@@ -246,6 +282,28 @@ mod tests {
         .unwrap_err();
         assert_eq!(f.class, FailureClass::Internal);
         assert!(f.message.contains("bad request signature"));
+    }
+
+    #[test]
+    fn only_failed_builds_are_remembered_and_only_for_a_while() {
+        let failed = Failure::new(FailureClass::BuildFailed, "digest mismatch");
+        let remembered = RememberedFailure::of(&failed, 1_000).unwrap();
+        assert_eq!(remembered.at(1_000), Some(&failed));
+        assert_eq!(
+            remembered.at(1_000 + BUILD_FAILURE_MEMORY_MS - 1),
+            Some(&failed)
+        );
+        assert_eq!(remembered.at(1_000 + BUILD_FAILURE_MEMORY_MS), None);
+        for class in [
+            FailureClass::Unavailable,
+            FailureClass::Refused,
+            FailureClass::Internal,
+        ] {
+            assert_eq!(
+                RememberedFailure::of(&Failure::new(class, "x"), 1_000),
+                None
+            );
+        }
     }
 
     #[test]

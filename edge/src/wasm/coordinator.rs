@@ -9,7 +9,8 @@
 //! answer is judged (`crate::coordination::judge`) before anything is
 //! stored; what passed is written to KV and, for builds, to the object's own
 //! storage too, because KV is eventually consistent and the object is not.
-//! Failures are not remembered: the next request tries again.
+//! A failed build is answered again for a minute without asking the builder
+//! (`RememberedFailure`); other failures are retried by the next request.
 
 // `#[durable_object]` generates undocumented glue methods.
 #![allow(missing_docs)]
@@ -26,7 +27,9 @@ use worker::{
 
 use super::env::{self, BUILDS, CATALOGS, RECORDS};
 use super::random;
-use crate::coordination::{Failure, FailureClass, Settled, Verified, coordinator_name, judge};
+use crate::coordination::{
+    Failure, FailureClass, RememberedFailure, Settled, Verified, coordinator_name, judge,
+};
 use crate::dispatch_request::build_request;
 use crate::stored::{StoredAsset, installer_writes};
 use crate::{ids, keys};
@@ -42,6 +45,7 @@ pub struct BuildCoordinator {
     state: State,
     env: Env,
     flight: RefCell<Option<Flight>>,
+    failed: RefCell<Option<RememberedFailure>>,
 }
 
 impl std::fmt::Debug for BuildCoordinator {
@@ -58,6 +62,7 @@ impl DurableObject for BuildCoordinator {
             state,
             env,
             flight: RefCell::new(None),
+            failed: RefCell::new(None),
         }
     }
 
@@ -74,6 +79,14 @@ impl DurableObject for BuildCoordinator {
         let keep = !matches!(job, BuildJob::RefreshCatalogs);
         if keep && let Ok(Some(settled)) = self.state.storage().get::<Settled>(SETTLED).await {
             return answer(&Ok(settled));
+        }
+        let remembered = self
+            .failed
+            .borrow()
+            .as_ref()
+            .and_then(|r| r.at(now_ms()).cloned());
+        if let Some(failure) = remembered {
+            return answer(&Err(failure));
         }
         let flight = {
             let mut slot = self.flight.borrow_mut();
@@ -94,8 +107,16 @@ impl DurableObject for BuildCoordinator {
                 *slot = None;
             }
         }
+        *self.failed.borrow_mut() = match &result {
+            Ok(_) => None,
+            Err(failure) => RememberedFailure::of(failure, now_ms()),
+        };
         answer(&result)
     }
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
 }
 
 fn answer(result: &Result<Settled, Failure>) -> worker::Result<Response> {

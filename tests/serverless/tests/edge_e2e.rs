@@ -235,6 +235,50 @@ fn answers_the_builder_signed_with_another_key_are_refused() {
 }
 
 #[test]
+fn a_failed_build_is_answered_again_without_the_builder() {
+    let (d, _) = Deployment::start(true, 60);
+    let w = &d.worker;
+    let id = create_schematic(&w.base, SCHEMATIC);
+    // Every layer upstream (the only blobs over 4 KiB) now has other bytes
+    // of the same length: pulls fail their digest check, builds fail.
+    let mut damaged = 0;
+    let blobs = d.registry.storage().join("docker/registry/v2/blobs");
+    for entry in walk(&blobs) {
+        let len = std::fs::metadata(&entry).unwrap().len();
+        if entry.ends_with("data") && len > 4096 {
+            std::fs::write(&entry, vec![0u8; usize::try_from(len).unwrap()]).unwrap();
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0, "no layers under {}", blobs.display());
+    let path = w.url(&format!("/image/{id}/{VERSION}/kernel-amd64"));
+    let before = d.builder.invocations("asset");
+    let failed = curl(&[&path]);
+    assert_eq!(failed.status, 500, "{}", failed.text());
+    assert_eq!(d.builder.invocations("asset"), before + 1);
+    // The same answer, without another hopeless build.
+    for _ in 0..3 {
+        let again = curl(&[&path]);
+        assert_eq!((again.status, again.text()), (500, failed.text()));
+    }
+    assert_eq!(d.builder.invocations("asset"), before + 1);
+}
+
+/// Every file below `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
 fn a_missing_setting_is_a_503_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let worker = Worker::start(
