@@ -29,7 +29,7 @@ pub fn record_key(repository: &str, tag: &str) -> String {
 pub async fn run(state: &State, job: &InstallerJob) -> Result<InstallerBuilt, JobFailure> {
     let resolved = job.resolve()?;
     let request = &resolved.request;
-    let repository = format!("{}/{}", request.image.name(), request.schematic_id.as_str());
+    let repository = request.repository();
     let tag = request.version.tag();
     let flight = format!("installer/{repository}:{tag}");
     state

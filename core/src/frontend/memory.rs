@@ -182,7 +182,7 @@ impl Platform for MemoryPlatform {
         &self,
         request: &InstallerRequest,
     ) -> Result<ManifestRecord, PlatformError> {
-        let repository = format!("{}/{}", request.image.name(), request.schematic_id.as_str());
+        let repository = request.repository();
         let tag = request.version.tag();
         if let Some(found) = lock(&self.manifests).get(&(repository.clone(), tag.clone())) {
             return Ok(found.clone());

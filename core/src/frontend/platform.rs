@@ -98,6 +98,13 @@ pub struct InstallerRequest {
     pub arches: Vec<InstallerArch>,
 }
 
+impl InstallerRequest {
+    /// The repository the index is published under (`<image>/<schematic id>`).
+    pub fn repository(&self) -> String {
+        self.image.repository(&self.schematic_id)
+    }
+}
+
 /// A stored OCI manifest or index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestRecord {

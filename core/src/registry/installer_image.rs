@@ -17,6 +17,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::platform::Platform;
+use crate::schematic::SchematicId;
 
 const INSTALLER: &str = "installer";
 const INSTALLER_SECUREBOOT: &str = "installer-secureboot";
@@ -48,6 +49,12 @@ impl InstallerImage {
             (false, false) => format!("{}-{INSTALLER}", self.platform),
             (false, true) => format!("{}-{INSTALLER_SECUREBOOT}", self.platform),
         }
+    }
+
+    /// The repository the image is published under for a schematic
+    /// (`<name>/<schematic id>`).
+    pub fn repository(&self, schematic: &SchematicId) -> String {
+        format!("{}/{}", self.name(), schematic.as_str())
     }
 }
 

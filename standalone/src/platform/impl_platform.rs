@@ -120,7 +120,7 @@ impl Platform for StandalonePlatform {
         &self,
         request: &InstallerRequest,
     ) -> Result<ManifestRecord, PlatformError> {
-        let repository = format!("{}/{}", request.image.name(), request.schematic_id.as_str());
+        let repository = request.repository();
         let tag = request.version.tag();
         if let Some(found) = self.tagged(&repository, &tag).await? {
             return Ok(found);

@@ -63,7 +63,7 @@ pub(super) async fn produce(
         .ok_or_else(|| PlatformError::Internal("an installer request names no arch".into()))?;
     let schematic = inner.schematic_for(&first.profile).await?;
     let profiles: Vec<_> = request.arches.iter().map(|a| a.profile.clone()).collect();
-    let repository = format!("{}/{}", request.image.name(), request.schematic_id.as_str());
+    let repository = request.repository();
     let reference = installer_reference(&inner.settings.external_url, &repository);
     let ctx = BuildContext {
         puller: &inner.puller,

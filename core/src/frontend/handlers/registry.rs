@@ -79,7 +79,7 @@ impl<P: Platform> Frontend<P> {
                     image.parse().map_err(|e: registry::InvalidImage| {
                         ApiError::bad_request(e.to_string()).oci(OciErrorCode::NameInvalid)
                     })?;
-                let repository = format!("{}/{}", image.name(), id.as_str());
+                let repository = image.repository(&id);
                 match resource {
                     Resource::Manifest(Reference::Tag(tag)) => {
                         self.manifest_by_tag(&image, &id, &schematic_doc, &repository, &tag)
