@@ -46,6 +46,11 @@ pub struct Metrics {
     pub cache_misses: Counter,
     /// Stored records or blobs that failed verification and were rebuilt.
     pub corrupt_records: Counter,
+    /// Requests answered from the in-memory response cache.
+    pub response_cache_hits: Counter,
+    /// Requests looked up in the in-memory response cache and not found
+    /// there (those it never holds, such as Range requests, are not counted).
+    pub response_cache_misses: Counter,
     /// HTTP requests, by method and status.
     pub requests: Family<RequestLabels, Counter>,
     /// HTTP request latency in seconds (to the response head).
@@ -96,6 +101,18 @@ impl Metrics {
             "Stored records or blobs that failed verification and were rebuilt",
             corrupt_records.clone(),
         );
+        let response_cache_hits = Counter::default();
+        registry.register(
+            "response_cache_hits",
+            "Requests answered from the in-memory response cache",
+            response_cache_hits.clone(),
+        );
+        let response_cache_misses = Counter::default();
+        registry.register(
+            "response_cache_misses",
+            "Requests looked up in the in-memory response cache and not found",
+            response_cache_misses.clone(),
+        );
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "http_requests",
@@ -122,6 +139,8 @@ impl Metrics {
             cache_hits,
             cache_misses,
             corrupt_records,
+            response_cache_hits,
+            response_cache_misses,
             requests,
             request_seconds,
             bytes_sent,

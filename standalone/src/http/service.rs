@@ -108,8 +108,10 @@ where
         return P::respond(Arc::clone(&state.frontend), request).await;
     };
     if let Some(hit) = state.cache.get(&key) {
+        state.metrics.response_cache_hits.inc();
         return hit.replay(&state.frontend.platform().new_request_id());
     }
+    state.metrics.response_cache_misses.inc();
     let generation = state.cache.generation();
     let response = P::respond(Arc::clone(&state.frontend), request).await;
     state.cache.offer(key, generation, &response);
@@ -189,9 +191,21 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(&body[..], b"customization: {}\n");
+        let (status, _, _) = call(&s, "POST", "/schematics", b"customization: {}\n").await;
+        assert_eq!(status, StatusCode::CREATED);
         let text = s.metrics.encode();
         assert!(
-            text.contains("image_factory_http_requests_total{method=\"POST\",status=\"201\"} 1"),
+            text.contains("image_factory_http_requests_total{method=\"POST\",status=\"201\"} 2"),
+            "{text}"
+        );
+        // The second POST was a replay; the first and the GET were looked
+        // up and missed (a schematic's GET is never stored).
+        assert!(
+            text.contains("image_factory_response_cache_misses_total 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("image_factory_response_cache_hits_total 1\n"),
             "{text}"
         );
         assert!(
