@@ -94,7 +94,7 @@ impl Failure {
 }
 
 /// How long a coordinator answers a failed build again without asking the
-/// builder.
+/// builder (the standalone's `--failure-ttl` default).
 pub const BUILD_FAILURE_MEMORY_MS: u64 = 60_000;
 
 /// A failure the coordinator repeats, until it expires, instead of calling
