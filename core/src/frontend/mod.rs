@@ -55,6 +55,21 @@ pub struct FrontendConfig {
     pub secureboot_enabled: bool,
 }
 
+impl FrontendConfig {
+    /// A factory at `external_url` with every other setting at its default:
+    /// iPXE on the same host, the default CORS policy, SecureBoot off, and
+    /// this crate's version in the `Server` header.
+    pub fn at(external_url: impl Into<String>) -> FrontendConfig {
+        FrontendConfig {
+            external_url: external_url.into(),
+            pxe_url: None,
+            server_version: env!("CARGO_PKG_VERSION").to_owned(),
+            cors: CorsPolicy::default(),
+            secureboot_enabled: false,
+        }
+    }
+}
+
 /// A configuration value the frontend cannot work with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field} {value:?}: must be an absolute http or https URL with a host")]

@@ -300,7 +300,7 @@ mod tests {
     use super::*;
     use factory_core::catalog::ReleaseCatalog;
     use factory_core::frontend::memory::MemoryPlatform;
-    use factory_core::frontend::{CorsPolicy, Frontend, FrontendConfig, Platform};
+    use factory_core::frontend::{Frontend, FrontendConfig, Platform};
 
     const EMPTY_ID: &str = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 
@@ -311,17 +311,8 @@ mod tests {
                 .map(|v| (v.parse().unwrap(), ReleaseCatalog::default()))
                 .collect(),
         );
-        let frontend = Frontend::new(
-            platform,
-            FrontendConfig {
-                external_url: "http://127.0.0.1:8080/".into(),
-                pxe_url: None,
-                server_version: "test".into(),
-                cors: CorsPolicy::default(),
-                secureboot_enabled: false,
-            },
-        )
-        .unwrap();
+        let frontend =
+            Frontend::new(platform, FrontendConfig::at("http://127.0.0.1:8080/")).unwrap();
         let created = frontend
             .handle(request("POST", "/schematics", &[], b"customization: {}\n"))
             .await;

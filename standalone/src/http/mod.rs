@@ -223,8 +223,8 @@ async fn metrics_loop(listener: TcpListener, metrics: Arc<Metrics>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use factory_core::frontend::FrontendConfig;
     use factory_core::frontend::memory::MemoryPlatform;
-    use factory_core::frontend::{CorsPolicy, FrontendConfig};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn free_addr() -> SocketAddr {
@@ -251,13 +251,7 @@ mod tests {
     async fn serves_over_tcp_and_shuts_down_on_signal() {
         let frontend = Frontend::new(
             MemoryPlatform::new(Vec::new()),
-            FrontendConfig {
-                external_url: "http://127.0.0.1:8080/".into(),
-                pxe_url: None,
-                server_version: "test".into(),
-                cors: CorsPolicy::default(),
-                secureboot_enabled: false,
-            },
+            FrontendConfig::at("http://127.0.0.1:8080/"),
         )
         .unwrap();
         let options = ServerOptions {
@@ -330,13 +324,7 @@ mod tests {
         let release = factory_core::catalog::ReleaseCatalog::default();
         Frontend::new(
             MemoryPlatform::new(vec![("v1.12.4".parse().unwrap(), release)]),
-            FrontendConfig {
-                external_url: "http://127.0.0.1:8080/".into(),
-                pxe_url: None,
-                server_version: "test".into(),
-                cors: CorsPolicy::default(),
-                secureboot_enabled: false,
-            },
+            FrontendConfig::at("http://127.0.0.1:8080/"),
         )
         .unwrap()
     }

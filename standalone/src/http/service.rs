@@ -122,20 +122,14 @@ where
 mod tests {
     use super::super::cache::CacheLimits;
     use super::*;
+    use factory_core::frontend::FrontendConfig;
     use factory_core::frontend::memory::MemoryPlatform;
-    use factory_core::frontend::{CorsPolicy, FrontendConfig};
     use http_body_util::{BodyExt, Full};
 
     fn state() -> Arc<AppState<MemoryPlatform>> {
         let frontend = Frontend::new(
             MemoryPlatform::new(Vec::new()),
-            FrontendConfig {
-                external_url: "http://127.0.0.1:8080/".into(),
-                pxe_url: None,
-                server_version: "test".into(),
-                cors: CorsPolicy::default(),
-                secureboot_enabled: false,
-            },
+            FrontendConfig::at("http://127.0.0.1:8080/"),
         )
         .unwrap();
         Arc::new(AppState {
