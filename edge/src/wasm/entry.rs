@@ -55,7 +55,12 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         Ok(frontend) => frontend,
         Err(e) => return http_io::text(503, &format!("the image factory is misconfigured: {e}")),
     };
-    let request = http_io::to_core(&mut req).await?;
+    // A request the runtime accepted but `http` does not, or a body that
+    // broke off: the client's fault, and never an exception page.
+    let request = match http_io::to_core(&mut req).await {
+        Ok(request) => request,
+        Err(e) => return http_io::text(400, &format!("bad request: {e}")),
+    };
     let response = frontend.handle(request).await;
     if let Some(reason) = frontend.platform().refusal()
         && response.status().is_server_error()
@@ -65,7 +70,13 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     }
     let status = response.status();
     let marked = response.extensions().get::<Cacheable>().copied();
-    let mut answer = http_io::from_core(response).await?;
+    let mut answer = match http_io::from_core(response).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            console_error!("answering: {e}");
+            return http_io::text(500, "internal server error");
+        }
+    };
     if let Some(rule) =
         cache_policy::store_rule(rule, marked).filter(|_| status == http::StatusCode::OK)
     {
