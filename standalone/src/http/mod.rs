@@ -247,6 +247,55 @@ mod tests {
         panic!("nothing listens on {addr}");
     }
 
+    /// `serve` on free loopback ports until [`Running::stop`].
+    struct Running {
+        options: ServerOptions,
+        stop: tokio::sync::oneshot::Sender<()>,
+        server: tokio::task::JoinHandle<Result<(), ServeError>>,
+    }
+
+    impl Running {
+        fn start(frontend: Frontend<MemoryPlatform>) -> Running {
+            let options = ServerOptions {
+                listen: free_addr(),
+                metrics_listen: free_addr(),
+                catalog_refresh: Duration::from_secs(3600),
+                shutdown_grace: Duration::from_secs(5),
+            };
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = {
+                let options = options.clone();
+                tokio::spawn(async move {
+                    let stopped = async {
+                        let _ = stopped.await;
+                    };
+                    serve(
+                        Arc::new(frontend),
+                        Arc::new(Metrics::new()),
+                        &options,
+                        stopped,
+                    )
+                    .await
+                })
+            };
+            Running {
+                options,
+                stop,
+                server,
+            }
+        }
+
+        /// Signals shutdown and waits (10 s at most) for a clean exit.
+        async fn stop(self) {
+            self.stop.send(()).unwrap();
+            tokio::time::timeout(Duration::from_secs(10), self.server)
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn serves_over_tcp_and_shuts_down_on_signal() {
         let frontend = Frontend::new(
@@ -254,27 +303,8 @@ mod tests {
             FrontendConfig::at("http://127.0.0.1:8080/"),
         )
         .unwrap();
-        let options = ServerOptions {
-            listen: free_addr(),
-            metrics_listen: free_addr(),
-            catalog_refresh: Duration::from_secs(3600),
-            shutdown_grace: Duration::from_secs(5),
-        };
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = {
-            let options = options.clone();
-            tokio::spawn(async move {
-                serve(
-                    Arc::new(frontend),
-                    Arc::new(Metrics::new()),
-                    &options,
-                    async {
-                        let _ = stopped.await;
-                    },
-                )
-                .await
-            })
-        };
+        let running = Running::start(frontend);
+        let options = running.options.clone();
         let get = raw(
             options.listen,
             "GET /versions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -305,12 +335,7 @@ mod tests {
             metrics.contains("image_factory_http_requests_total{method=\"HEAD\",status=\"405\"} 1"),
             "{metrics}"
         );
-        stop.send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(10), server)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        running.stop().await;
         assert!(
             tokio::net::TcpStream::connect(options.listen)
                 .await
@@ -349,23 +374,8 @@ mod tests {
     /// frontend's bytes on the wire, except a fresh request ID and date.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn cached_answers_are_byte_identical_on_the_wire() {
-        let options = ServerOptions {
-            listen: free_addr(),
-            metrics_listen: free_addr(),
-            catalog_refresh: Duration::from_secs(3600),
-            shutdown_grace: Duration::from_secs(5),
-        };
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = {
-            let options = options.clone();
-            tokio::spawn(async move {
-                let stopped = async {
-                    let _ = stopped.await;
-                };
-                let (frontend, metrics) = (frontend_with_a_release(), Metrics::new());
-                serve(Arc::new(frontend), Arc::new(metrics), &options, stopped).await
-            })
-        };
+        let running = Running::start(frontend_with_a_release());
+        let options = running.options.clone();
         let schematic = "customization: {}\n";
         let post = format!(
             "POST /schematics HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\
@@ -389,12 +399,7 @@ mod tests {
                 assert!(ids.insert(id), "a request ID was replayed");
             }
         }
-        stop.send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(10), server)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        running.stop().await;
     }
 
     /// Every catalog refresh attempt drops the answers that depend on the
