@@ -13,7 +13,7 @@ mod serve_support;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serve_support::{Factory, Reply, SCHEMATIC, Upstream, VERSION, curl, free_port};
+use serve_support::{Answer, Factory, SCHEMATIC, Upstream, VERSION, curl, free_port};
 
 /// Polls `check` every 20 ms for up to `limit`.
 fn wait_for(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
@@ -34,7 +34,7 @@ struct BuildUnderWay {
     factory: Factory,
     id: String,
     path: String,
-    client: JoinHandle<Reply>,
+    client: JoinHandle<Answer>,
     _dir: tempfile::TempDir,
     _upstream: Upstream,
 }

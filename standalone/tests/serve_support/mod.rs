@@ -19,20 +19,11 @@ pub const SCHEMATIC: &str = "customization:\n  extraKernelArgs:\n    - console=t
 
 // Part of this harness's API; not every test binary uses both.
 #[allow(unused_imports)]
-pub use factory_test_support::{run, tool};
+pub use factory_test_support::{Answer, curl, free_port, run, tool};
 
 /// The synthetic release in a registry of its own (`start`), or an empty
 /// one (`start_empty`, a mirror target); `addr` and `layout` are public.
 pub type Upstream = factory_test_support::SyntheticRegistry;
-
-/// A port free on 127.0.0.1 when asked (nothing listens on it).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A running `image-factory serve`.
 pub struct Factory {
@@ -199,64 +190,6 @@ impl Factory {
 impl Drop for Factory {
     fn drop(&mut self) {
         self.kill();
-    }
-}
-
-/// A curl answer.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    /// Lowercased names.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// Runs curl with `args` (the URL among them); status 0 means no answer.
-pub fn curl(args: &[&str]) -> Reply {
-    let dir = tempfile::tempdir().unwrap();
-    let head = dir.path().join("h");
-    let body = dir.path().join("b");
-    let out: Output = Command::new(tool("curl", "curl"))
-        .arg("-sS")
-        .arg("--max-time")
-        .arg("600")
-        .arg("-D")
-        .arg(&head)
-        .arg("-o")
-        .arg(&body)
-        .arg("-w")
-        .arg("%{http_code}")
-        .args(args)
-        .output()
-        .unwrap();
-    let status = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    let head = std::fs::read_to_string(&head).unwrap_or_default();
-    let headers = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: std::fs::read(&body).unwrap_or_default(),
     }
 }
 

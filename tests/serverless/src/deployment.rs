@@ -2,9 +2,8 @@
 //! docker-registry, s3s-fs, the builder in local mode and the Worker in
 //! wrangler dev, wired to each other.
 
-use factory_test_support::{SyntheticRegistry, tool};
+use factory_test_support::{SyntheticRegistry, curl, tool};
 
-use crate::curl::curl;
 use crate::services::{Builder, BuilderSettings, S3, keypair};
 use crate::worker::{Worker, WorkerSettings};
 

@@ -13,10 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use factory_test_support::workspace;
+use factory_test_support::{curl, free_port, workspace};
 
-use crate::curl::curl;
-use crate::process::{Spawned, free_port};
+use crate::process::Spawned;
 use crate::worker::{KV_NAMESPACES, bundle_dir, node_module};
 
 /// A Worker answering every GET from the Cache API (storing a 3-byte

@@ -22,17 +22,16 @@
     missing_docs
 )]
 
-mod curl;
 mod deployment;
 mod direct;
 mod process;
 mod services;
 mod worker;
 
-pub use curl::{Answer, curl};
 pub use deployment::{DISPATCH_SECRET, Deployment, create_schematic};
 pub use direct::{CACHE_HIT_WORKER, CONSTANT_WORKER, Direct};
-pub use process::{Spawned, free_port, workerd_cpu_ticks};
+pub use factory_test_support::{Answer, curl, free_port};
+pub use process::{Spawned, workerd_cpu_ticks};
 pub use services::{
     ACCESS_KEY, BUCKET, Builder, BuilderSettings, S3, SECRET_KEY, Standalone, cargo_binary, keypair,
 };

@@ -13,15 +13,6 @@ use std::os::unix::process::CommandExt as _;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-/// A port free on 127.0.0.1 when asked.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A running server process group; SIGTERM, then SIGKILL, to that group
 /// (its PID is the group ID) on drop.
 #[derive(Debug)]

@@ -4,10 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use factory_test_support::{run, tool, workspace};
+use factory_test_support::{curl, free_port, run, tool, workspace};
 
-use crate::curl::curl;
-use crate::process::{Spawned, free_port};
+use crate::process::Spawned;
 
 /// The access key s3s-fs accepts (and the Worker and builder sign with).
 pub const ACCESS_KEY: &str = "AKIAEDGETEST";

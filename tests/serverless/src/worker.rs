@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use factory_test_support::workspace;
+use factory_test_support::{curl, free_port, workspace};
 
-use crate::curl::curl;
-use crate::process::{Spawned, free_port};
+use crate::process::Spawned;
 use crate::services::{ACCESS_KEY, BUCKET, SECRET_KEY};
 
 /// The Worker's settings (vars and secrets).

@@ -1,20 +1,37 @@
-//! curl as the HTTP client (a real, independent one).
+//! curl as the HTTP client of the integration tests (a real, independent
+//! one), and free loopback ports for the servers they start.
 
 use std::process::Command;
 
-/// One answer: status, headers (lowercase names) and body.
+use crate::command::tool;
+
+/// A port free on 127.0.0.1 when asked (nothing listens on it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One answer: status (0 when nothing answered), headers (lowercase names)
+/// and body.
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// The last response's status; 0 when nothing answered.
     pub status: u16,
+    /// The last response's headers, names lowercased, in order.
     pub headers: Vec<(String, String)>,
+    /// The body.
     pub body: Vec<u8>,
 }
 
 impl Answer {
-    /// The first header `name` (lowercase).
+    /// The last header `name` (lowercase) of the response.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
+            .rev()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
@@ -25,14 +42,13 @@ impl Answer {
     }
 }
 
-/// Runs curl with `args` (never following redirects unless asked), parsing
-/// the last response's status and headers.
+/// Runs curl with `args` (the URL among them; redirects are followed only
+/// when `-L` is among them), parsing the last response's status and headers.
 pub fn curl(args: &[&str]) -> Answer {
-    factory_test_support::tool("curl", "curl");
     let dir = tempfile::tempdir().unwrap();
     let headers = dir.path().join("headers");
     let body = dir.path().join("body");
-    let out = Command::new("curl")
+    let out = Command::new(tool("curl", "curl"))
         .args(["-sS", "--max-time", "600", "-D"])
         .arg(&headers)
         .arg("-o")
